@@ -1,0 +1,54 @@
+"""Composition root: builds the FastAPI application from the domain routers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from sangsaeng import __version__
+from sangsaeng.core.accounts import api as accounts_api
+from sangsaeng.core.accounts import pages as accounts_pages
+from sangsaeng.core.orgs import api as orgs_api
+from sangsaeng.core.orgs import pages as orgs_pages
+from sangsaeng.core.web import errors
+from sangsaeng.core.web import pages as shell_pages
+from sangsaeng.core.web.middleware import WebShellMiddleware
+from sangsaeng.core.web.templating import build_templates
+from sangsaeng.db import make_engine, make_session_factory
+from sangsaeng.settings import Settings, get_settings
+
+STATIC_DIR = Path(__file__).parent / "core" / "web" / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Sangsaeng API",
+        version=__version__,
+        description="상생 — large-company–SME shared-growth platform. "
+        "Authenticate with `Authorization: Bearer <token>` (create tokens at /me/tokens).",
+        openapi_url="/api/v1/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+    )
+    engine = make_engine(settings.database_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.templates = build_templates()
+    settings.resolved_secret_key()
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in (
+        shell_pages.router,
+        accounts_pages.router,
+        orgs_pages.router,
+        accounts_api.router,
+        orgs_api.router,
+    ):
+        app.include_router(router)
+    errors.install(app)
+    app.add_middleware(WebShellMiddleware, on_error=errors.handle_unexpected)
+    return app

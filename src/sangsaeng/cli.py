@@ -1,0 +1,168 @@
+"""The ``sangsaeng`` command line. With ``--json`` a command prints JSON alone on stdout;
+exit 0 when done, 2 for bad input or a refused operation."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from sangsaeng.settings import get_settings
+
+app = typer.Typer(help="Sangsaeng (상생) — shared-growth program platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
+users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+demo_app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(demo_app, name="demo")
+
+err = Console(stderr=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON alone on stdout.")]
+
+
+def _emit(payload: dict, as_json: bool, human: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        err.print(human)
+
+
+def _fail(payload: dict, as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        err.print(f"[red]{payload.get('message')}[/red]")
+    raise typer.Exit(2)
+
+
+def alembic_config(database_url: str | None = None):
+    from alembic.config import Config
+
+    root = Path(__file__).resolve().parents[2]
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("script_location", str(root / "migrations"))
+    config.attributes["database_url"] = database_url or get_settings().database_url
+    return config
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head", as_json: JsonOpt = False) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    from alembic import command
+
+    command.upgrade(alembic_config(), revision)
+    _emit({"upgraded_to": revision}, as_json, f"Database upgraded to {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str, as_json: JsonOpt = False) -> None:
+    """Revert migrations down to REVISION (``base`` removes every table)."""
+    from alembic import command
+
+    command.downgrade(alembic_config(), revision)
+    _emit({"downgraded_to": revision}, as_json, f"Database downgraded to {revision}.")
+
+
+@users_app.command("create")
+def users_create(
+    email: str,
+    name: Annotated[str, typer.Option(help="Display name")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    org: Annotated[str | None, typer.Option(help="사업자등록번호 of the organization")] = None,
+    role: Annotated[list[str] | None, typer.Option(help="Role in --org (repeatable)")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a user, optionally with roles in one organization."""
+    from sqlalchemy import select
+
+    from sangsaeng.core.accounts import service as accounts
+    from sangsaeng.core.errors import SangsaengError
+    from sangsaeng.core.ids import normalize_business_no
+    from sangsaeng.core.models import Organization
+    from sangsaeng.core.policy import SYSTEM_ACTOR, Role
+    from sangsaeng.db import make_engine, make_session_factory, transaction
+
+    factory = make_session_factory(make_engine(get_settings().database_url))
+    try:
+        with transaction(factory) as session:
+            user = accounts.create_user(session, SYSTEM_ACTOR, email=email, name=name, password=password)
+            roles = [Role(r) for r in role or []]
+            if roles:
+                digits = normalize_business_no(org or "")
+                found = digits and session.scalar(
+                    select(Organization).where(Organization.business_no == digits)
+                )
+                if not found:
+                    _fail({"code": "invalid_input", "message": f"organization not found: {org}"}, as_json)
+                for r in roles:
+                    accounts.add_membership(
+                        session, SYSTEM_ACTOR, user_id=user.id, organization_id=found.id, role=r
+                    )
+            payload = {"id": user.id, "email": user.email, "roles": [str(r) for r in roles]}
+    except SangsaengError as exc:
+        _fail({"code": exc.code, "message": str(exc.message), "details": _plain(exc.details)}, as_json)
+    except ValueError as exc:
+        _fail({"code": "invalid_input", "message": str(exc)}, as_json)
+    _emit(payload, as_json, f"Created user {payload['email']} (id {payload['id']}).")
+
+
+def _plain(details: object) -> object:
+    if isinstance(details, dict):
+        return {k: str(v) for k, v in details.items()}
+    return details
+
+
+@demo_app.command("seed")
+def demo_seed(
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data")] = 2026,
+    smes: Annotated[int, typer.Option(help="Number of SMEs (at least 300)")] = 320,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if data exists")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create the synthetic demo data set with its demo logins."""
+    from sangsaeng.db import make_engine, make_session_factory
+    from sangsaeng.demo import seed as demo
+
+    factory = make_session_factory(make_engine(get_settings().database_url))
+    with factory() as session:
+        if if_empty and demo.has_data(session):
+            _emit({"seeded": False, "reason": "not empty"}, as_json, "Data exists; nothing seeded.")
+            return
+    try:
+        summary = demo.seed_database(factory, seed=seed, sme_count=smes, console=err)
+    except ValueError as exc:
+        _fail({"code": "invalid_input", "message": str(exc)}, as_json)
+    _emit({"seeded": True, **summary}, as_json, demo.describe(summary))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes")] = 1,
+) -> None:
+    """Serve the web application."""
+    import uvicorn
+
+    uvicorn.run(
+        "sangsaeng.app:create_app", factory=True, host=host, port=port, workers=workers,
+        proxy_headers=True, log_level="info",
+    )
+
+
+@app.command()
+def worker(workers: Annotated[int, typer.Option(help="Worker threads")] = 2) -> None:
+    """Run the background job worker (Huey consumer)."""
+    from sangsaeng.jobs import get_huey
+
+    consumer = get_huey().create_consumer(workers=workers, worker_type="thread")
+    consumer.run()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""The platform core: accounts, organizations, permissions, reference data, web shell."""

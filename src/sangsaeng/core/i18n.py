@@ -1,0 +1,98 @@
+"""Korean-first translations from Babel ``.po`` catalogs, chosen per request via a context variable.
+
+Message ids are English; ``locales/ko`` holds the Korean text. English is the fallback, so an
+untranslated id still reads correctly in English (a test keeps the Korean catalog complete).
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar, Token
+from functools import lru_cache
+from pathlib import Path
+
+from babel.messages.pofile import read_po
+
+SUPPORTED_LOCALES = ("ko", "en")
+DEFAULT_LOCALE = "ko"
+LOCALES_DIR = Path(__file__).parent / "locales"
+
+_current_locale: ContextVar[str] = ContextVar("sangsaeng_locale", default=DEFAULT_LOCALE)
+
+
+def normalize_locale(value: str | None) -> str | None:
+    if not value:
+        return None
+    code = value.strip().lower().replace("_", "-").split("-")[0]
+    return code if code in SUPPORTED_LOCALES else None
+
+
+def locale_from_accept_language(header: str | None) -> str | None:
+    """The first supported language in an Accept-Language header, by quality."""
+    if not header:
+        return None
+    ranked = []
+    for index, part in enumerate(header.split(",")):
+        lang, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        ranked.append((-quality, index, lang))
+    for _q, _i, lang in sorted(ranked):
+        if code := normalize_locale(lang):
+            return code
+    return None
+
+
+def set_locale(locale: str) -> Token[str]:
+    return _current_locale.set(normalize_locale(locale) or DEFAULT_LOCALE)
+
+
+def reset_locale(token: Token[str]) -> None:
+    _current_locale.reset(token)
+
+
+def get_locale() -> str:
+    return _current_locale.get()
+
+
+@lru_cache
+def catalog(locale: str) -> dict[str, str]:
+    path = LOCALES_DIR / locale / "LC_MESSAGES" / "messages.po"
+    if not path.exists():
+        return {}
+    with path.open("rb") as handle:
+        parsed = read_po(handle, locale=locale)
+    return {str(m.id): str(m.string) for m in parsed if m.id and m.string and not m.fuzzy}
+
+
+def gettext(msgid: str, /, **params: object) -> str:
+    text = catalog(get_locale()).get(msgid, msgid)
+    return text.format(**params) if params else text
+
+
+_ = gettext
+
+
+class Msg:
+    """A message translated when it is shown, not when it is created (errors cross threads)."""
+
+    __slots__ = ("msgid", "params")
+
+    def __init__(self, msgid: str, /, **params: object) -> None:
+        self.msgid = msgid
+        self.params = params
+
+    def __str__(self) -> str:
+        return gettext(self.msgid, **self.params)
+
+    def __repr__(self) -> str:
+        return f"Msg({self.msgid!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Msg) and (self.msgid, self.params) == (other.msgid, other.params)
+
+    def __hash__(self) -> int:
+        return hash(self.msgid)

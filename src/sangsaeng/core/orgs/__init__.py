@@ -1,0 +1,1 @@
+"""Organizations, their supply-chain links and reference-data derived fields."""

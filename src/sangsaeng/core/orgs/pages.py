@@ -1,0 +1,131 @@
+"""Organization pages: searchable list, profile with supply chain, create and edit forms."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+
+from sangsaeng.core import reference
+from sangsaeng.core.errors import InvalidInput
+from sangsaeng.core.orgs import service
+from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
+from sangsaeng.core.web.forms import field_errors, notice, see_other
+from sangsaeng.core.web.templating import kind_label, render
+
+router = APIRouter(include_in_schema=False)
+
+_FORM_FIELDS = ("business_no", "name_ko", "name_en", "kind", "ksic", "region", "size_class",
+                "employees", "revenue_krw", "founded_year")
+
+
+def _choices(db) -> dict[str, object]:
+    divisions = reference.ksic_divisions()
+    return {
+        "divisions": divisions,
+        "region_options": [(r.code, r.name) for r in reference.regions()],
+        "division_options": [(d.code, f"{d.parent}{d.code} {d.name}") for d in divisions],
+        "size_options": [(s.code, s.name) for s in reference.SIZE_CLASSES],
+        "kind_options": [(k, kind_label(k)) for k in service.ORG_KINDS],
+        "band_options": [(b.code, service.band_label(b)) for b in service.revenue_bands(db)],
+    }
+
+
+async def _form_values(request: Request) -> dict[str, object]:
+    form = await request.form()
+    return {key: str(form.get(key, "")) for key in _FORM_FIELDS if key in form}
+
+
+@router.get("/orgs")
+def org_list(
+    request: Request,
+    db: SessionDep,
+    actor: CurrentActor,
+    q: str = "",
+    region: str = "",
+    ksic: str = "",
+    size: str = "",
+    band: str = "",
+    page: Annotated[int, Query(ge=1)] = 1,
+):
+    filters = service.OrgFilters(query=q, region=region, ksic_division=ksic, size_class=size,
+                                 revenue_band=band)
+    result = service.list_orgs(db, actor, filters, page=page, per_page=20)
+    bands = service.revenue_bands(db)
+    context = {
+        "result": result, "filters": filters, "band_of": lambda o: service.band_label(
+            service.band_for(bands, o.revenue_krw)), **_choices(db),
+        "can_create": service.can_create(db, actor),
+    }
+    template = "orgs/_table.html" if request.headers.get("hx-request") else "orgs/list.html"
+    return render(request, template, context)
+
+
+@router.get("/orgs/new")
+def org_new(request: Request, db: SessionDep, actor: CurrentActor):
+    service.ensure_can_create(db, actor)
+    return render(request, "orgs/form.html", {"values": {"kind": "sme"}, "errors": {}, **_choices(db)})
+
+
+@router.post("/orgs", dependencies=[CsrfChecked])
+async def org_create(request: Request, db: SessionDep, actor: CurrentActor):
+    values = await _form_values(request)
+    try:
+        org = service.create_org(db, actor, values)
+    except InvalidInput as exc:
+        context = {"values": values, "errors": field_errors(exc), **_choices(db)}
+        return render(request, "orgs/form.html", context, 422)
+    return see_other(f"/orgs/{org.id}?msg=saved")
+
+
+@router.get("/orgs/{org_id}")
+def org_page(request: Request, db: SessionDep, actor: CurrentActor, org_id: int,
+             msg: str | None = None):
+    detail = service.org_detail(db, actor, org_id)
+    context = {"d": detail, "org": detail.org, "band": service.band_label(detail.revenue_band),
+               "can_update": service.can_update(db, actor, detail.org), "notice": notice(msg)}
+    return render(request, "orgs/detail.html", context)
+
+
+@router.get("/orgs/{org_id}/edit")
+def org_edit(request: Request, db: SessionDep, actor: CurrentActor, org_id: int):
+    org = service.get_org_for_update(db, actor, org_id)
+    context = {"org": org, "values": service.org_form_values(org), "errors": {}, **_choices(db)}
+    return render(request, "orgs/form.html", context)
+
+
+@router.post("/orgs/{org_id}/edit", dependencies=[CsrfChecked])
+async def org_update(request: Request, db: SessionDep, actor: CurrentActor, org_id: int):
+    values = await _form_values(request)
+    try:
+        service.update_org(db, actor, org_id, values)
+    except InvalidInput as exc:
+        org = service.get_org_for_update(db, actor, org_id)
+        context = {"org": org, "values": values, "errors": field_errors(exc), **_choices(db)}
+        return render(request, "orgs/form.html", context, 422)
+    return see_other(f"/orgs/{org_id}?msg=saved")
+
+
+@router.post("/orgs/{org_id}/suppliers", dependencies=[CsrfChecked])
+def supplier_add(
+    request: Request,
+    db: SessionDep,
+    actor: CurrentActor,
+    org_id: int,
+    supplier_business_no: Annotated[str, Form()] = "",
+):
+    try:
+        service.add_supplier(db, actor, org_id, supplier_business_no)
+    except InvalidInput as exc:
+        detail = service.org_detail(db, actor, org_id)
+        context = {"d": detail, "org": detail.org, "band": service.band_label(detail.revenue_band),
+                   "can_update": True, "supplier_errors": field_errors(exc),
+                   "supplier_value": supplier_business_no}
+        return render(request, "orgs/detail.html", context, 422)
+    return see_other(f"/orgs/{org_id}?msg=supplier_added")
+
+
+@router.post("/orgs/{org_id}/suppliers/{supplier_id}/remove", dependencies=[CsrfChecked])
+def supplier_remove(db: SessionDep, actor: CurrentActor, org_id: int, supplier_id: int):
+    service.remove_supplier(db, actor, org_id, supplier_id)
+    return see_other(f"/orgs/{org_id}?msg=supplier_removed")

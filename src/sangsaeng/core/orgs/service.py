@@ -1,0 +1,419 @@
+"""Organizations: registration with validated identifiers and reference codes, scoped listing,
+supply-chain links with derived supplier tiers, and the editable revenue bands."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sangsaeng.core import reference
+from sangsaeng.core.errors import InvalidInput, NotFound
+from sangsaeng.core.i18n import Msg, get_locale
+from sangsaeng.core.ids import format_business_no, normalize_business_no
+from sangsaeng.core.models import Organization, RevenueBand, SupplierLink
+from sangsaeng.core.orgs import graph
+from sangsaeng.core.pagination import Page, paginate
+from sangsaeng.core.policy import Action, Actor, Role, assert_can, can, readable_organizations
+
+ORG_KINDS = ("sme", "sponsor", "operator", "other")
+MAX_REVENUE_KRW = 10**15  # ₩1,000조: anything above is a typo, not a company
+MAX_EMPLOYEES = 2_000_000
+EARLIEST_FOUNDING_YEAR = 1800
+
+_REQUIRED = ("business_no", "name_ko", "ksic", "region", "size_class")
+
+
+@dataclass(frozen=True)
+class OrgFilters:
+    query: str = ""
+    region: str = ""
+    ksic_division: str = ""
+    size_class: str = ""
+    revenue_band: str = ""
+    kind: str = ""
+
+
+@dataclass(frozen=True)
+class OrgDetail:
+    org: Organization
+    revenue_band: RevenueBand | None
+    supplier_tiers: list[tuple[Organization, int]]
+    suppliers: list[Organization]
+    buyers: list[Organization]
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _clean_fields(values: dict[str, object], *, partial: bool) -> dict[str, object]:
+    """Normalise user input to column values, collecting every field's error at once."""
+    errors: dict[str, Msg] = {}
+    clean: dict[str, object] = {}
+
+    def present(key: str) -> bool:
+        value = values.get(key)
+        return value is not None and not (isinstance(value, str) and not value.strip())
+
+    if not partial:
+        for key in _REQUIRED:
+            if not present(key):
+                errors[key] = Msg("This field is required.")
+
+    if present("business_no"):
+        digits = normalize_business_no(str(values["business_no"]))
+        if digits is None:
+            errors["business_no"] = Msg(
+                "Enter a valid business registration number (10 digits, e.g. 123-45-67891)."
+            )
+        else:
+            clean["business_no"] = digits
+    if present("name_ko"):
+        name = str(values["name_ko"]).strip()
+        if len(name) > 200:
+            errors["name_ko"] = Msg("Use at most {n} characters.", n=200)
+        clean["name_ko"] = name
+    if "name_en" in values:
+        name_en = str(values["name_en"] or "").strip()
+        if len(name_en) > 200:
+            errors["name_en"] = Msg("Use at most {n} characters.", n=200)
+        clean["name_en"] = name_en or None
+    if present("kind"):
+        if values["kind"] not in ORG_KINDS:
+            errors["kind"] = Msg("Choose a valid organization type.")
+        clean["kind"] = values["kind"]
+    if present("ksic"):
+        code = reference.parse_ksic(str(values["ksic"]))
+        if code is None:
+            errors["ksic"] = Msg(
+                "Unknown KSIC industry code '{value}'. Enter a code such as C29, 29 or 291.",
+                value=str(values["ksic"])[:20],
+            )
+        clean["ksic_code"] = code
+    if present("region"):
+        region_code = reference.parse_region(str(values["region"]))
+        if region_code is None:
+            errors["region"] = Msg("Choose one of the 17 metropolitan cities and provinces.")
+        clean["region_code"] = region_code
+    if present("size_class"):
+        size = reference.parse_size_class(str(values["size_class"]))
+        if size is None:
+            errors["size_class"] = Msg("Choose large, mid-sized, SME or micro enterprise.")
+        clean["size_class"] = size
+    def number(key: str) -> int | None:
+        raw = values.get(key)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        try:
+            return int(str(raw).replace(",", "").strip())
+        except ValueError:
+            errors[key] = Msg("Enter a whole number.")
+            return None
+
+    if "employees" in values:
+        employees = number("employees")
+        if employees is not None and not (0 <= employees <= MAX_EMPLOYEES):
+            errors["employees"] = Msg("Employees must be between 0 and {n}.", n=MAX_EMPLOYEES)
+        clean["employees"] = employees
+    if "revenue_krw" in values:
+        revenue = number("revenue_krw")
+        if revenue is not None and revenue < 0:
+            errors["revenue_krw"] = Msg("Revenue cannot be negative.")
+        elif revenue is not None and revenue > MAX_REVENUE_KRW:
+            errors["revenue_krw"] = Msg("Revenue is implausibly large. Enter it in KRW (won).")
+        clean["revenue_krw"] = revenue
+    if "founded_year" in values:
+        year = number("founded_year")
+        this_year = date.today().year
+        if year is not None and not (EARLIEST_FOUNDING_YEAR <= year <= this_year):
+            errors["founded_year"] = Msg(
+                "Enter a founding year between {lo} and {hi}.", lo=EARLIEST_FOUNDING_YEAR, hi=this_year
+            )
+        clean["founded_year"] = year
+    if errors:
+        raise InvalidInput(errors)
+    return clean
+
+
+def _duplicate_error() -> InvalidInput:
+    return InvalidInput({"business_no": Msg("This business registration number is already registered.")})
+
+
+# ---------------------------------------------------------------- commands
+
+
+def create_org(session: Session, actor: Actor, values: dict[str, object]) -> Organization:
+    assert_can(session, actor, Action.ORG_CREATE)
+    clean = _clean_fields(values, partial=False)
+    if session.scalar(select(Organization.id).where(Organization.business_no == clean["business_no"])):
+        raise _duplicate_error()
+    org = Organization(**clean)
+    try:
+        # A concurrent registration of the same number loses here, not with a 500.
+        with session.begin_nested():
+            session.add(org)
+    except IntegrityError as exc:
+        raise _duplicate_error() from exc
+    return org
+
+
+def update_org(
+    session: Session, actor: Actor, org_id: int, values: dict[str, object]
+) -> Organization:
+    org = _get(session, org_id)
+    assert_can(session, actor, Action.ORG_UPDATE, org)
+    values = {k: v for k, v in values.items() if k != "business_no"}
+    clean = _clean_fields(values, partial=True)
+    if "kind" in clean and clean["kind"] != org.kind and not actor.is_admin:
+        raise InvalidInput({"kind": Msg("Only administrators can change the organization type.")})
+    for key, value in clean.items():
+        setattr(org, key, value)
+    session.flush()
+    return org
+
+
+def _get(session: Session, org_id: int) -> Organization:
+    org = session.get(Organization, org_id)
+    if org is None:
+        raise NotFound()
+    return org
+
+
+def get_org(session: Session, actor: Actor, org_id: int) -> Organization:
+    org = _get(session, org_id)
+    assert_can(session, actor, Action.ORG_READ, org)
+    return org
+
+
+def add_supplier(
+    session: Session, actor: Actor, buyer_id: int, supplier_business_no: str
+) -> SupplierLink:
+    buyer = _get(session, buyer_id)
+    assert_can(session, actor, Action.SUPPLIERS_MANAGE, buyer)
+    digits = normalize_business_no(supplier_business_no)
+    if digits is None:
+        raise InvalidInput(
+            {"supplier_business_no": Msg("Enter a valid business registration number (10 digits, e.g. 123-45-67891).")}
+        )
+    supplier = session.scalar(select(Organization).where(Organization.business_no == digits))
+    if supplier is None:
+        raise InvalidInput(
+            {"supplier_business_no": Msg("No organization is registered with this number.")}
+        )
+    if supplier.id == buyer.id:
+        raise InvalidInput({"supplier_business_no": Msg("An organization cannot supply itself.")})
+    link = session.scalar(
+        select(SupplierLink).where(
+            SupplierLink.buyer_id == buyer.id, SupplierLink.supplier_id == supplier.id
+        )
+    )
+    if link:
+        return link
+    link = SupplierLink(buyer_id=buyer.id, supplier_id=supplier.id)
+    try:
+        with session.begin_nested():
+            session.add(link)
+    except IntegrityError:
+        link = session.scalar(
+            select(SupplierLink).where(
+                SupplierLink.buyer_id == buyer.id, SupplierLink.supplier_id == supplier.id
+            )
+        )
+    return link
+
+
+def remove_supplier(session: Session, actor: Actor, buyer_id: int, supplier_id: int) -> None:
+    buyer = _get(session, buyer_id)
+    assert_can(session, actor, Action.SUPPLIERS_MANAGE, buyer)
+    result = session.execute(
+        delete(SupplierLink).where(
+            SupplierLink.buyer_id == buyer.id, SupplierLink.supplier_id == supplier_id
+        )
+    )
+    if result.rowcount == 0:
+        raise NotFound()
+
+
+# ---------------------------------------------------------------- queries
+
+
+def list_orgs(
+    session: Session, actor: Actor, filters: OrgFilters, *, page: int = 1, per_page: int = 20
+) -> Page[Organization]:
+    stmt = select(Organization).where(readable_organizations(actor))
+    query = filters.query.strip()
+    if query:
+        digits = query.replace("-", "")
+        if digits.isdigit() and len(digits) >= 3:
+            stmt = stmt.where(Organization.business_no.startswith(digits))
+        else:
+            like = f"%{query}%"
+            stmt = stmt.where(Organization.name_ko.ilike(like) | Organization.name_en.ilike(like))
+    if filters.region:
+        stmt = stmt.where(Organization.region_code == filters.region)
+    if filters.ksic_division:
+        stmt = stmt.where(Organization.ksic_code.startswith(filters.ksic_division[:2]))
+    if filters.size_class:
+        stmt = stmt.where(Organization.size_class == filters.size_class)
+    if filters.kind:
+        stmt = stmt.where(Organization.kind == filters.kind)
+    if filters.revenue_band:
+        band = session.get(RevenueBand, filters.revenue_band)
+        if band is not None:
+            stmt = stmt.where(Organization.revenue_krw >= band.min_krw)
+            if band.max_krw is not None:
+                stmt = stmt.where(Organization.revenue_krw < band.max_krw)
+    stmt = stmt.order_by(Organization.name_ko, Organization.id)
+    return paginate(session, stmt, page, per_page)
+
+
+def org_detail(session: Session, actor: Actor, org_id: int) -> OrgDetail:
+    org = get_org(session, actor, org_id)
+    tiers = graph.tiers_of(session, org.id)
+    sponsors = {
+        o.id: o
+        for o in session.scalars(select(Organization).where(Organization.id.in_(tiers)))
+    }
+    readable = readable_organizations(actor)
+    suppliers = session.scalars(
+        select(Organization)
+        .join(SupplierLink, SupplierLink.supplier_id == Organization.id)
+        .where(SupplierLink.buyer_id == org.id, readable)
+        .order_by(Organization.name_ko)
+    )
+    buyers = session.scalars(
+        select(Organization)
+        .join(SupplierLink, SupplierLink.buyer_id == Organization.id)
+        .where(SupplierLink.supplier_id == org.id)
+        .order_by(Organization.name_ko)
+    )
+    return OrgDetail(
+        org=org,
+        revenue_band=band_for(revenue_bands(session), org.revenue_krw),
+        supplier_tiers=sorted(
+            ((sponsors[sid], tier) for sid, tier in tiers.items()), key=lambda p: (p[1], p[0].name_ko)
+        ),
+        suppliers=list(suppliers),
+        # A supplier may always know who buys from it, even where it cannot open their pages.
+        buyers=list(buyers),
+    )
+
+
+def supplier_tier_counts(session: Session, actor: Actor, sponsor_id: int) -> dict[int, int]:
+    sponsor = get_org(session, actor, sponsor_id)
+    tiers = graph.supplier_tiers(session, sponsor.id)
+    counts: dict[int, int] = {}
+    for tier in tiers.values():
+        counts[tier] = counts.get(tier, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def counts_by(session: Session, actor: Actor, column: str) -> list[tuple[str, int]]:
+    """How many readable organizations fall in each value of a column (for dashboards)."""
+    col = {
+        "region": Organization.region_code,
+        "size_class": Organization.size_class,
+        "ksic_division": func.substr(Organization.ksic_code, 1, 2),
+        "kind": Organization.kind,
+    }[column]
+    rows = session.execute(
+        select(col, func.count())
+        .where(readable_organizations(actor))
+        .group_by(col)
+        .order_by(func.count().desc())
+    ).all()
+    return [(str(value), count) for value, count in rows]
+
+
+# ---------------------------------------------------------------- revenue bands
+
+
+def revenue_bands(session: Session) -> list[RevenueBand]:
+    return list(session.scalars(select(RevenueBand).order_by(RevenueBand.position)))
+
+
+def band_for(bands: list[RevenueBand], revenue_krw: int | None) -> RevenueBand | None:
+    if revenue_krw is None:
+        return None
+    for band in bands:
+        if revenue_krw >= band.min_krw and (band.max_krw is None or revenue_krw < band.max_krw):
+            return band
+    return None
+
+
+def band_label(band: RevenueBand | None) -> str:
+    if band is None:
+        return "—"
+    return band.label_en if get_locale() == "en" else band.label_ko
+
+
+def replace_revenue_bands(
+    session: Session, actor: Actor, bands: list[dict[str, object]]
+) -> list[RevenueBand]:
+    """Replace the bands; they must start at 0, be contiguous and end open-ended."""
+    assert_can(session, actor, Action.REVENUE_BANDS_EDIT)
+    if not bands:
+        raise InvalidInput({"bands": Msg("Define at least one band.")})
+    expected_min = 0
+    codes = set()
+    for index, band in enumerate(bands):
+        last = index == len(bands) - 1
+        if band["min_krw"] != expected_min:
+            raise InvalidInput({"bands": Msg("Bands must start at 0 and be contiguous.")})
+        if last != (band["max_krw"] is None):
+            raise InvalidInput({"bands": Msg("Only the last band is open-ended.")})
+        if not last and int(band["max_krw"]) <= int(band["min_krw"]):
+            raise InvalidInput({"bands": Msg("Each band's upper bound must exceed its lower bound.")})
+        if band["code"] in codes:
+            raise InvalidInput({"bands": Msg("Band codes must be unique.")})
+        codes.add(band["code"])
+        expected_min = band["max_krw"]
+    session.execute(delete(RevenueBand))
+    rows = [RevenueBand(position=i, **b) for i, b in enumerate(bands)]
+    session.add_all(rows)
+    session.flush()
+    return rows
+
+
+def display_business_no(org: Organization) -> str:
+    return format_business_no(org.business_no)
+
+
+def sponsor_org_ids(actor: Actor) -> set[int]:
+    return actor.org_ids(Role.SPONSOR)
+
+
+def ensure_can_create(session: Session, actor: Actor) -> None:
+    assert_can(session, actor, Action.ORG_CREATE)
+
+
+def get_org_for_update(session: Session, actor: Actor, org_id: int) -> Organization:
+    org = _get(session, org_id)
+    assert_can(session, actor, Action.ORG_UPDATE, org)
+    return org
+
+
+def can_update(session: Session, actor: Actor, org: Organization) -> bool:
+    return can(session, actor, Action.ORG_UPDATE, org)
+
+
+def org_form_values(org: Organization) -> dict[str, object]:
+    return {
+        "business_no": format_business_no(org.business_no),
+        "name_ko": org.name_ko,
+        "name_en": org.name_en or "",
+        "kind": org.kind,
+        "ksic": org.ksic_code,
+        "region": org.region_code,
+        "size_class": org.size_class,
+        "employees": org.employees,
+        "revenue_krw": org.revenue_krw,
+        "founded_year": org.founded_year,
+    }
+
+
+def can_create(session: Session, actor: Actor) -> bool:
+    return can(session, actor, Action.ORG_CREATE)

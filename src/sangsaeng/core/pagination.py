@@ -1,0 +1,34 @@
+"""Offset pagination shared by list services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import ceil
+from typing import Generic, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+MAX_PER_PAGE = 200
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):  # noqa: UP046 - Python 3.11 has no PEP 695 syntax
+    items: list[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+
+def paginate(session: Session, stmt: Select, page: int, per_page: int) -> Page:
+    page = max(1, page)
+    per_page = min(max(1, per_page), MAX_PER_PAGE)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    items = list(session.scalars(stmt.offset((page - 1) * per_page).limit(per_page)))
+    return Page(items=items, total=total, page=page, per_page=per_page)

@@ -1,0 +1,1 @@
+"""The web shell: request wiring, CSRF, security headers, templates, error pages, dashboard."""

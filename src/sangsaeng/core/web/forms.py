@@ -1,0 +1,39 @@
+"""Small helpers for server-rendered forms: field errors, safe redirects, notices."""
+
+from __future__ import annotations
+
+from fastapi.responses import RedirectResponse
+
+from sangsaeng.core.errors import InvalidInput
+from sangsaeng.core.i18n import Msg
+
+# Notices shown after a redirect, by key, so no user text travels in the URL.
+NOTICES = {
+    "saved": Msg("Saved."),
+    "password_changed": Msg("Your password has been changed."),
+    "password_reset": Msg("Your password has been reset. Please sign in."),
+    "logged_out": Msg("You have been signed out."),
+    "token_revoked": Msg("The token has been revoked."),
+    "supplier_added": Msg("The supplier has been linked."),
+    "supplier_removed": Msg("The supplier link has been removed."),
+}
+
+
+def field_errors(exc: InvalidInput) -> dict[str, str]:
+    return {field: str(message) for field, message in exc.fields.items()}
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
+    """Only same-site relative paths, so a login link cannot send users elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return default
+    return target
+
+
+def see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def notice(key: str | None) -> str | None:
+    message = NOTICES.get(key or "")
+    return str(message) if message else None

@@ -1,0 +1,1 @@
+"""Synthetic, realistic demo data with planted ground truth."""

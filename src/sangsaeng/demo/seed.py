@@ -1,0 +1,88 @@
+"""Writes the generated demo world and one login per role into the database."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.progress import Progress
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from sangsaeng.core.accounts.passwords import hash_password
+from sangsaeng.core.models import Membership, Organization, SupplierLink, User
+from sangsaeng.db import transaction
+from sangsaeng.demo.generator import generate
+
+DEMO_PASSWORD = "sangsaeng-demo-2026"
+DEMO_LOGINS = (
+    # email, name, organization key, roles
+    ("admin@demo.sangsaeng.kr", "관리자", "platform", ("admin",)),
+    ("operator@demo.sangsaeng.kr", "김운영 (추진단)", "operator-smart", ("operator",)),
+    ("operator2@demo.sangsaeng.kr", "이재단 (협력재단)", "operator-coop", ("operator",)),
+    ("sponsor@demo.sangsaeng.kr", "박상생 (한빛철강 동반성장실)", "sponsor-steel", ("sponsor",)),
+    ("sponsor2@demo.sangsaeng.kr", "최동해 (동해에너지 상생협력부)", "sponsor-power", ("sponsor",)),
+    ("sme@demo.sangsaeng.kr", "정중소 (대표)", "@sme", ("sme",)),
+    ("adviser@demo.sangsaeng.kr", "한자문 (자문위원)", "adviser-firm", ("adviser",)),
+    ("evaluator@demo.sangsaeng.kr", "윤평가 (평가위원)", "evaluator-org", ("evaluator",)),
+)
+
+
+def has_data(session: Session) -> bool:
+    return session.scalar(select(Organization.id).limit(1)) is not None
+
+
+def seed_database(
+    factory: sessionmaker[Session], *, seed: int = 2026, sme_count: int = 320,
+    console: Console | None = None,
+) -> dict:
+    world = generate(seed=seed, sme_count=sme_count)
+    # The SME demo login belongs to a tier-2 supplier of the steel sponsor: its dashboard then
+    # shows a supply chain above it.
+    steel_tier2 = sorted(k for k, t in world.planted_tiers["sponsor-steel"].items() if t == 2)
+    sme_key = steel_tier2[0]
+    password_hash = hash_password(DEMO_PASSWORD)  # argon2 is slow by design: hash once, reuse
+    with transaction(factory) as session, Progress(console=console, transient=True) as progress:
+        task = progress.add_task("demo data", total=len(world.orgs) + len(world.links))
+        ids: dict[str, int] = {}
+        for spec in world.orgs:
+            org = Organization(
+                business_no=spec.business_no, name_ko=spec.name_ko, name_en=spec.name_en,
+                kind=spec.kind, ksic_code=spec.ksic_code, region_code=spec.region_code,
+                size_class=spec.size_class, employees=spec.employees,
+                revenue_krw=spec.revenue_krw, founded_year=spec.founded_year,
+            )
+            session.add(org)
+            session.flush()
+            ids[spec.key] = org.id
+            progress.advance(task)
+        for buyer, supplier in world.links:
+            session.add(SupplierLink(buyer_id=ids[buyer], supplier_id=ids[supplier]))
+            progress.advance(task)
+        logins = []
+        for email, name, org_key, roles in DEMO_LOGINS:
+            user = User(email=email, name=name, password_hash=password_hash)
+            session.add(user)
+            session.flush()
+            key = sme_key if org_key == "@sme" else org_key
+            for role in roles:
+                session.add(Membership(user_id=user.id, organization_id=ids[key], role=role))
+            logins.append({"email": email, "roles": list(roles)})
+    kinds: dict[str, int] = {}
+    for spec in world.orgs:
+        kinds[spec.kind] = kinds.get(spec.kind, 0) + 1
+    return {
+        "organizations": len(world.orgs),
+        "by_kind": kinds,
+        "supplier_links": len(world.links),
+        "logins": logins,
+        "password": DEMO_PASSWORD,
+    }
+
+
+def describe(summary: dict) -> str:
+    lines = [
+        f"Seeded {summary['organizations']} organizations {summary['by_kind']} and "
+        f"{summary['supplier_links']} supplier links.",
+        f"Demo logins (password: {summary['password']}):",
+    ]
+    lines += [f"  {login['email']:<32} {', '.join(login['roles'])}" for login in summary["logins"]]
+    return "\n".join(lines)
