@@ -90,7 +90,9 @@ def users_create(
     factory = make_session_factory(make_engine(get_settings().database_url))
     try:
         with transaction(factory) as session:
-            user = accounts.create_user(session, SYSTEM_ACTOR, email=email, name=name, password=password)
+            user = accounts.create_user(
+                session, SYSTEM_ACTOR, email=email, name=name, password=password
+            )
             roles = [Role(r) for r in role or []]
             if roles:
                 digits = normalize_business_no(org or "")
@@ -98,14 +100,19 @@ def users_create(
                     select(Organization).where(Organization.business_no == digits)
                 )
                 if not found:
-                    _fail({"code": "invalid_input", "message": f"organization not found: {org}"}, as_json)
+                    _fail(
+                        {"code": "invalid_input", "message": f"organization not found: {org}"},
+                        as_json,
+                    )
                 for r in roles:
                     accounts.add_membership(
                         session, SYSTEM_ACTOR, user_id=user.id, organization_id=found.id, role=r
                     )
             payload = {"id": user.id, "email": user.email, "roles": [str(r) for r in roles]}
     except SangsaengError as exc:
-        _fail({"code": exc.code, "message": str(exc.message), "details": _plain(exc.details)}, as_json)
+        _fail(
+            {"code": exc.code, "message": str(exc.message), "details": _plain(exc.details)}, as_json
+        )
     except ValueError as exc:
         _fail({"code": "invalid_input", "message": str(exc)}, as_json)
     _emit(payload, as_json, f"Created user {payload['email']} (id {payload['id']}).")
@@ -119,7 +126,9 @@ def _plain(details: object) -> object:
 
 @demo_app.command("seed")
 def demo_seed(
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data")] = 2026,
+    seed: Annotated[
+        int, typer.Option(help="Random seed; the same seed gives the same data")
+    ] = 2026,
     smes: Annotated[int, typer.Option(help="Number of SMEs (at least 300)")] = 320,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if data exists")] = False,
     as_json: JsonOpt = False,
@@ -140,6 +149,21 @@ def demo_seed(
     _emit({"seeded": True, **summary}, as_json, demo.describe(summary))
 
 
+@demo_app.command("logins")
+def demo_logins(as_json: JsonOpt = False) -> None:
+    """Print the demo logins and their shared password."""
+    from sangsaeng.demo.seed import DEMO_LOGINS, DEMO_PASSWORD
+
+    logins = [{"email": email, "roles": list(roles)} for email, _n, _o, roles in DEMO_LOGINS]
+    payload = {"password": DEMO_PASSWORD, "logins": logins}
+    if as_json:
+        _emit(payload, True, "")
+        return
+    print(f"Demo logins (password: {DEMO_PASSWORD}):")
+    for login in logins:
+        print(f"  {login['email']:<32} {', '.join(login['roles'])}")
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
@@ -150,8 +174,13 @@ def serve(
     import uvicorn
 
     uvicorn.run(
-        "sangsaeng.app:create_app", factory=True, host=host, port=port, workers=workers,
-        proxy_headers=True, log_level="info",
+        "sangsaeng.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
     )
 
 

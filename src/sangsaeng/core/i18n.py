@@ -76,6 +76,11 @@ def gettext(msgid: str, /, **params: object) -> str:
 _ = gettext
 
 
+def N_(msgid: str) -> str:
+    """Marks a string for extraction where it is translated later (e.g. in a lookup table)."""
+    return msgid
+
+
 class Msg:
     """A message translated when it is shown, not when it is created (errors cross threads)."""
 

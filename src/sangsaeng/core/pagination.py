@@ -15,7 +15,7 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Page(Generic[T]):  # noqa: UP046 - Python 3.11 has no PEP 695 syntax
+class Page(Generic[T]):
     items: list[T]
     total: int
     page: int

@@ -134,10 +134,10 @@ def assert_can(session: Session, actor: Actor, action: Action, obj: object = Non
     """Raise 404 when the actor may not even know the object exists, else 403."""
     if can(session, actor, action, obj):
         return
-    if isinstance(obj, Organization) and action != Action.ORG_READ:
-        if not can(session, actor, Action.ORG_READ, obj):
-            raise NotFound()
-    if action == Action.ORG_READ:
+    hidden = isinstance(obj, Organization) and (
+        action == Action.ORG_READ or not can(session, actor, Action.ORG_READ, obj)
+    )
+    if hidden:
         raise NotFound()
     raise Forbidden()
 

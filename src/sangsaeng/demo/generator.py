@@ -17,30 +17,126 @@ from sangsaeng.core.ids import business_no_check_digit
 # manufacturing establishments with 10+ employees: machinery, metal products, electronics,
 # vehicles and plastics dominate).
 DIVISION_WEIGHTS = {
-    "10": 6, "11": 1, "13": 3, "14": 2, "15": 1, "16": 1, "17": 2, "18": 1, "19": 0.5,
-    "20": 5, "21": 1, "22": 7, "23": 3, "24": 5, "25": 12, "26": 8, "27": 4, "28": 6,
-    "29": 12, "30": 10, "31": 2, "32": 1, "33": 2, "34": 1,
+    "10": 6,
+    "11": 1,
+    "13": 3,
+    "14": 2,
+    "15": 1,
+    "16": 1,
+    "17": 2,
+    "18": 1,
+    "19": 0.5,
+    "20": 5,
+    "21": 1,
+    "22": 7,
+    "23": 3,
+    "24": 5,
+    "25": 12,
+    "26": 8,
+    "27": 4,
+    "28": 6,
+    "29": 12,
+    "30": 10,
+    "31": 2,
+    "32": 1,
+    "33": 2,
+    "34": 1,
 }
 # Share of manufacturing SMEs per 시·도 (Gyeonggi and the south-east industrial belt dominate).
 REGION_WEIGHTS = {
-    "41": 30, "48": 10, "47": 8, "28": 7, "44": 6, "26": 6, "11": 5, "27": 5, "43": 5,
-    "31": 3, "52": 3, "46": 2, "29": 2, "30": 2, "51": 1.5, "36": 0.7, "50": 0.3,
+    "41": 30,
+    "48": 10,
+    "47": 8,
+    "28": 7,
+    "44": 6,
+    "26": 6,
+    "11": 5,
+    "27": 5,
+    "43": 5,
+    "31": 3,
+    "52": 3,
+    "46": 2,
+    "29": 2,
+    "30": 2,
+    "51": 1.5,
+    "36": 0.7,
+    "50": 0.3,
 }
 _NAME_STEMS = (
-    "대성", "동양", "한일", "세진", "삼우", "우진", "태광", "신흥", "성원", "한성", "금강", "영진",
-    "동아", "대영", "화신", "일진", "경신", "유성", "명성", "청운", "보성", "진흥", "광명", "삼정",
-    "해성", "새한", "덕산", "백산", "한솔", "대림", "두원", "서진", "정우", "미래", "태성", "동진",
-    "한길", "은성", "제일", "상신", "대원", "천일", "경원", "부흥", "성진", "남양", "선진", "세원",
+    "대성",
+    "동양",
+    "한일",
+    "세진",
+    "삼우",
+    "우진",
+    "태광",
+    "신흥",
+    "성원",
+    "한성",
+    "금강",
+    "영진",
+    "동아",
+    "대영",
+    "화신",
+    "일진",
+    "경신",
+    "유성",
+    "명성",
+    "청운",
+    "보성",
+    "진흥",
+    "광명",
+    "삼정",
+    "해성",
+    "새한",
+    "덕산",
+    "백산",
+    "한솔",
+    "대림",
+    "두원",
+    "서진",
+    "정우",
+    "미래",
+    "태성",
+    "동진",
+    "한길",
+    "은성",
+    "제일",
+    "상신",
+    "대원",
+    "천일",
+    "경원",
+    "부흥",
+    "성진",
+    "남양",
+    "선진",
+    "세원",
 )
 _INDUSTRY_WORDS = {
-    "10": ("식품", "푸드"), "11": ("음료",), "13": ("섬유", "텍스"), "14": ("어패럴",),
-    "15": ("피혁",), "16": ("목재",), "17": ("제지", "패키징"), "18": ("인쇄",),
-    "19": ("정유",), "20": ("케미칼", "화학"), "21": ("제약", "바이오"), "22": ("플라스틱", "고무"),
-    "23": ("세라믹", "요업"), "24": ("철강", "특수강", "메탈"), "25": ("금속", "정공", "단조"),
-    "26": ("전자", "반도체", "일렉트로닉스"), "27": ("계측", "메디칼", "광학"),
-    "28": ("전기", "전장", "파워"), "29": ("기계", "정밀", "엔지니어링"),
-    "30": ("오토텍", "모터스", "오토파츠"), "31": ("조선", "에어로"), "32": ("가구",),
-    "33": ("산업",), "34": ("테크",),
+    "10": ("식품", "푸드"),
+    "11": ("음료",),
+    "13": ("섬유", "텍스"),
+    "14": ("어패럴",),
+    "15": ("피혁",),
+    "16": ("목재",),
+    "17": ("제지", "패키징"),
+    "18": ("인쇄",),
+    "19": ("정유",),
+    "20": ("케미칼", "화학"),
+    "21": ("제약", "바이오"),
+    "22": ("플라스틱", "고무"),
+    "23": ("세라믹", "요업"),
+    "24": ("철강", "특수강", "메탈"),
+    "25": ("금속", "정공", "단조"),
+    "26": ("전자", "반도체", "일렉트로닉스"),
+    "27": ("계측", "메디칼", "광학"),
+    "28": ("전기", "전장", "파워"),
+    "29": ("기계", "정밀", "엔지니어링"),
+    "30": ("오토텍", "모터스", "오토파츠"),
+    "31": ("조선", "에어로"),
+    "32": ("가구",),
+    "33": ("산업",),
+    "34": ("테크",),
 }
 _LEGAL_FORMS = ("(주)", "주식회사 ", "", "")
 
@@ -84,7 +180,11 @@ def new_business_no(rng: random.Random, used: set[str], corporate: bool = True) 
 
 
 def _groups_of(division: str) -> list[str]:
-    groups = [e.code for e in reference.ksic_table().values() if e.level == "group" and e.parent == division]
+    groups = [
+        e.code
+        for e in reference.ksic_table().values()
+        if e.level == "group" and e.parent == division
+    ]
     return groups or [division]
 
 
@@ -96,8 +196,11 @@ def _sme(rng: random.Random, index: int, used_numbers: set[str], used_names: set
     revenue = int(employees * per_head // 1_000_000 * 1_000_000)
     size = "micro" if employees < 10 and revenue < 3_000_000_000 else "sme"
     while True:
-        name = (rng.choice(_LEGAL_FORMS) + rng.choice(_NAME_STEMS)
-                + rng.choice(_INDUSTRY_WORDS[division]))
+        name = (
+            rng.choice(_LEGAL_FORMS)
+            + rng.choice(_NAME_STEMS)
+            + rng.choice(_INDUSTRY_WORDS[division])
+        )
         if name not in used_names:
             break
         name = f"{name} {reference.region(region).short_ko}"
@@ -120,16 +223,54 @@ def _sme(rng: random.Random, index: int, used_numbers: set[str], used_names: set
 
 SPONSORS = (
     # key, name, English name, KSIC, region, employees, revenue
-    ("sponsor-steel", "한빛철강(주)", "Hanbit Steel Co., Ltd.", "241", "47", 17_500, 38_000_000_000_000),
-    ("sponsor-power", "동해에너지(주)", "Donghae Energy Co., Ltd.", "35", "48", 2_400, 6_100_000_000_000),
-    ("sponsor-elec", "미래전자(주)", "Mirae Electronics Co., Ltd.", "262", "41", 9_800, 21_000_000_000_000),
+    (
+        "sponsor-steel",
+        "한빛철강(주)",
+        "Hanbit Steel Co., Ltd.",
+        "241",
+        "47",
+        17_500,
+        38_000_000_000_000,
+    ),
+    (
+        "sponsor-power",
+        "동해에너지(주)",
+        "Donghae Energy Co., Ltd.",
+        "35",
+        "48",
+        2_400,
+        6_100_000_000_000,
+    ),
+    (
+        "sponsor-elec",
+        "미래전자(주)",
+        "Mirae Electronics Co., Ltd.",
+        "262",
+        "41",
+        9_800,
+        21_000_000_000_000,
+    ),
 )
 INSTITUTIONS = (
     # key, name, English name, kind, KSIC, region
-    ("operator-smart", "스마트제조상생추진단", "Smart Manufacturing Win-Win Office", "operator", "84", "36"),
+    (
+        "operator-smart",
+        "스마트제조상생추진단",
+        "Smart Manufacturing Win-Win Office",
+        "operator",
+        "84",
+        "36",
+    ),
     ("operator-coop", "상생협력재단", "Win-Win Cooperation Foundation", "operator", "94", "11"),
     ("adviser-firm", "상생경영자문단", "Shared-Growth Advisory Group", "other", "71", "11"),
-    ("evaluator-org", "한국산업평가원", "Korea Industrial Evaluation Institute", "other", "72", "30"),
+    (
+        "evaluator-org",
+        "한국산업평가원",
+        "Korea Industrial Evaluation Institute",
+        "other",
+        "72",
+        "30",
+    ),
     ("platform", "상생 플랫폼 운영사무국", "Sangsaeng Platform Office", "other", "63", "11"),
 )
 
@@ -142,12 +283,37 @@ def generate(seed: int = 2026, sme_count: int = 320) -> DemoWorld:
     used_names: set[str] = set()
     orgs: list[OrgSpec] = []
     for key, name, name_en, ksic, region, employees, revenue in SPONSORS:
-        orgs.append(OrgSpec(key, new_business_no(rng, used_numbers), name, "sponsor", ksic, region,
-                            "large", employees, revenue, rng.randint(1950, 1990), name_en))
+        orgs.append(
+            OrgSpec(
+                key,
+                new_business_no(rng, used_numbers),
+                name,
+                "sponsor",
+                ksic,
+                region,
+                "large",
+                employees,
+                revenue,
+                rng.randint(1950, 1990),
+                name_en,
+            )
+        )
     for key, name, name_en, kind, ksic, region in INSTITUTIONS:
-        orgs.append(OrgSpec(key, new_business_no(rng, used_numbers), name, kind, ksic, region,
-                            "sme", rng.randint(20, 200), rng.randint(2, 30) * 1_000_000_000,
-                            rng.randint(1990, 2015), name_en))
+        orgs.append(
+            OrgSpec(
+                key,
+                new_business_no(rng, used_numbers),
+                name,
+                kind,
+                ksic,
+                region,
+                "sme",
+                rng.randint(20, 200),
+                rng.randint(2, 30) * 1_000_000_000,
+                rng.randint(1990, 2015),
+                name_en,
+            )
+        )
     smes = [_sme(rng, i, used_numbers, used_names) for i in range(sme_count)]
     orgs.extend(smes)
 

@@ -12,7 +12,7 @@ from sangsaeng.core.models import Membership, Organization, SupplierLink, User
 from sangsaeng.db import transaction
 from sangsaeng.demo.generator import generate
 
-DEMO_PASSWORD = "sangsaeng-demo-2026"
+DEMO_PASSWORD = "sangsaeng-demo-2026"  # noqa: S105 - published demo login
 DEMO_LOGINS = (
     # email, name, organization key, roles
     ("admin@demo.sangsaeng.kr", "관리자", "platform", ("admin",)),
@@ -31,7 +31,10 @@ def has_data(session: Session) -> bool:
 
 
 def seed_database(
-    factory: sessionmaker[Session], *, seed: int = 2026, sme_count: int = 320,
+    factory: sessionmaker[Session],
+    *,
+    seed: int = 2026,
+    sme_count: int = 320,
     console: Console | None = None,
 ) -> dict:
     world = generate(seed=seed, sme_count=sme_count)
@@ -45,10 +48,16 @@ def seed_database(
         ids: dict[str, int] = {}
         for spec in world.orgs:
             org = Organization(
-                business_no=spec.business_no, name_ko=spec.name_ko, name_en=spec.name_en,
-                kind=spec.kind, ksic_code=spec.ksic_code, region_code=spec.region_code,
-                size_class=spec.size_class, employees=spec.employees,
-                revenue_krw=spec.revenue_krw, founded_year=spec.founded_year,
+                business_no=spec.business_no,
+                name_ko=spec.name_ko,
+                name_en=spec.name_en,
+                kind=spec.kind,
+                ksic_code=spec.ksic_code,
+                region_code=spec.region_code,
+                size_class=spec.size_class,
+                employees=spec.employees,
+                revenue_krw=spec.revenue_krw,
+                founded_year=spec.founded_year,
             )
             session.add(org)
             session.flush()

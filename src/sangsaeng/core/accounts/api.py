@@ -25,9 +25,13 @@ router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
 def _token_out(token, raw: str | None = None):
     data = {
-        "id": token.id, "name": token.name, "prefix": token.prefix,
-        "scopes": service.token_scopes(token), "created_at": token.created_at,
-        "last_used_at": token.last_used_at, "revoked_at": token.revoked_at,
+        "id": token.id,
+        "name": token.name,
+        "prefix": token.prefix,
+        "scopes": service.token_scopes(token),
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
     }
     return TokenCreated(**data, token=raw) if raw else TokenOut(**data)
 
@@ -46,7 +50,9 @@ def list_tokens(db: SessionDep, actor: CurrentActor):
 
 @router.post("/tokens", response_model=TokenCreated, status_code=status.HTTP_201_CREATED)
 def create_token(body: TokenCreate, db: SessionDep, actor: CurrentActor):
-    raw, token = service.create_token(db, actor, name=body.name, scopes=[str(s) for s in body.scopes])
+    raw, token = service.create_token(
+        db, actor, name=body.name, scopes=[str(s) for s in body.scopes]
+    )
     return _token_out(token, raw)
 
 
@@ -67,7 +73,9 @@ def create_user(body: UserCreate, db: SessionDep, actor: CurrentActor):
 
 
 @router.post(
-    "/users/{user_id}/memberships", response_model=MembershipOut, status_code=status.HTTP_201_CREATED
+    "/users/{user_id}/memberships",
+    response_model=MembershipOut,
+    status_code=status.HTTP_201_CREATED,
 )
 def add_membership(user_id: int, body: MembershipIn, db: SessionDep, actor: CurrentActor):
     membership = service.add_membership(

@@ -49,8 +49,12 @@ def login_submit(
     )
     try:
         raw, _record, user = service.login(
-            db, email=email, password=password, ip=client_ip(request),
-            user_agent=request.headers.get("user-agent"), throttle=throttle,
+            db,
+            email=email,
+            password=password,
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent"),
+            throttle=throttle,
         )
     except (InvalidInput, TooManyRequests) as exc:
         status = exc.status_code if isinstance(exc, TooManyRequests) else 400
@@ -59,10 +63,17 @@ def login_submit(
     response = see_other(safe_next(next))
     secure = is_https(request, settings)
     response.set_cookie(
-        SESSION_COOKIE, raw, max_age=settings.session_absolute_hours * 3600,
-        httponly=True, samesite="lax", secure=secure, path="/",
+        SESSION_COOKIE,
+        raw,
+        max_age=settings.session_absolute_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
     )
-    response.set_cookie(LANG_COOKIE, user.locale, max_age=365 * 86400, samesite="lax", secure=secure)
+    response.set_cookie(
+        LANG_COOKIE, user.locale, max_age=365 * 86400, samesite="lax", secure=secure
+    )
     return response
 
 
@@ -123,7 +134,12 @@ def password_change(
 def _tokens(request: Request, db, actor, **extra):
     status = extra.pop("status", 200)
     tokens = service.list_tokens(db, actor)
-    context = {"tokens": tokens, "scopes": list(Scope), "token_scopes": service.token_scopes, **extra}
+    context = {
+        "tokens": tokens,
+        "scopes": list(Scope),
+        "token_scopes": service.token_scopes,
+        **extra,
+    }
     return render(request, "account/tokens.html", context, status)
 
 
@@ -175,8 +191,15 @@ def admin_reset_link(
     )
     users, total = service.list_users(db, actor)
     link = str(request.url_for("reset_form", token=raw))
-    context = {"users": users, "total": total, "q": "", "page": 1, "reset_link": link,
-               "reset_user_id": user_id, "reset_expires": reset.expires_at}
+    context = {
+        "users": users,
+        "total": total,
+        "q": "",
+        "page": 1,
+        "reset_link": link,
+        "reset_user_id": user_id,
+        "reset_expires": reset.expires_at,
+    }
     return render(request, "account/admin_users.html", context)
 
 

@@ -39,7 +39,7 @@ from sangsaeng.core.policy import Action, Actor, Role, Scope, assert_can
 
 log = logging.getLogger("sangsaeng.auth")
 
-TOKEN_PREFIX = "ssg_"
+TOKEN_PREFIX = "ssg_"  # noqa: S105 - a public marker, not a secret
 _LAST_SEEN_RESOLUTION = timedelta(seconds=60)
 
 
@@ -79,9 +79,7 @@ def check_password_strength(password: str, email: str = "", field: str = "passwo
 # ---------------------------------------------------------------- users
 
 
-def create_user(
-    session: Session, actor: Actor, *, email: str, name: str, password: str
-) -> User:
+def create_user(session: Session, actor: Actor, *, email: str, name: str, password: str) -> User:
     assert_can(session, actor, Action.USERS_MANAGE)
     email = normalize_email(email)
     check_password_strength(password, email)
@@ -209,8 +207,10 @@ def login(
     ):
         log.warning("login throttled email=%s ip=%s", email_key, ip)
         raise TooManyRequests(
-            Msg("Too many failed sign-in attempts. Please try again in {minutes} minutes.",
-                minutes=int(throttle.window.total_seconds() // 60))
+            Msg(
+                "Too many failed sign-in attempts. Please try again in {minutes} minutes.",
+                minutes=int(throttle.window.total_seconds() // 60),
+            )
         )
     user = session.scalar(select(User).where(User.email == email_key))
     valid = verify_password(user.password_hash if user else dummy_hash(), password)
@@ -401,7 +401,9 @@ def issue_password_reset(
         raise NotFound()
     now = utcnow()
     for old in session.scalars(
-        select(PasswordReset).where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        select(PasswordReset).where(
+            PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None)
+        )
     ):
         old.used_at = now
     raw = new_token()
@@ -443,4 +445,3 @@ def require_actor(actor: Actor | None) -> Actor:
     if actor is None:
         raise NotAuthenticated()
     return actor
-

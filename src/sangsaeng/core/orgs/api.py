@@ -45,7 +45,9 @@ def organization_out(org: Organization, bands: list[RevenueBand]) -> Organizatio
         name_en=org.name_en,
         kind=org.kind,
         ksic=_code_name(org.ksic_code, entry.name if entry else ""),
-        ksic_division=_code_name(division.code if division else "", division.name if division else ""),
+        ksic_division=_code_name(
+            division.code if division else "", division.name if division else ""
+        ),
         region=_code_name(org.region_code, region.name if region else ""),
         size_class=_code_name(org.size_class, size.name if size else ""),
         employees=org.employees,
@@ -68,13 +70,17 @@ def list_organizations(
     page: Annotated[int, Query(ge=1)] = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 20,
 ):
-    filters = service.OrgFilters(query=q, region=region, ksic_division=ksic, size_class=size,
-                                 revenue_band=band, kind=kind)
+    filters = service.OrgFilters(
+        query=q, region=region, ksic_division=ksic, size_class=size, revenue_band=band, kind=kind
+    )
     result = service.list_orgs(db, actor, filters, page=page, per_page=per_page)
     bands = service.revenue_bands(db)
     return OrganizationPageOut(
         items=[organization_out(o, bands) for o in result.items],
-        total=result.total, page=result.page, per_page=result.per_page, pages=result.pages,
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+        pages=result.pages,
     )
 
 
@@ -91,7 +97,8 @@ def get_organization(org_id: int, db: SessionDep, actor: CurrentActor):
     return OrganizationDetailOut(
         **base.model_dump(),
         supplier_tiers=[
-            SupplierTier(sponsor_id=s.id, sponsor_name=s.name_ko, tier=t) for s, t in detail.supplier_tiers
+            SupplierTier(sponsor_id=s.id, sponsor_name=s.name_ko, tier=t)
+            for s, t in detail.supplier_tiers
         ],
         suppliers=[_code_name(str(o.id), o.name_ko) for o in detail.suppliers],
         buyers=[_code_name(str(o.id), o.name_ko) for o in detail.buyers],
@@ -119,7 +126,9 @@ def remove_supplier(org_id: int, supplier_id: int, db: SessionDep, actor: Curren
 @router.get("/revenue-bands", response_model=list[RevenueBandOut])
 def list_revenue_bands(db: SessionDep, actor: CurrentActor):
     assert_can(db, actor, Action.REFERENCE_READ)
-    return [RevenueBandOut.model_validate(b, from_attributes=True) for b in service.revenue_bands(db)]
+    return [
+        RevenueBandOut.model_validate(b, from_attributes=True) for b in service.revenue_bands(db)
+    ]
 
 
 @router.put("/revenue-bands", response_model=list[RevenueBandOut])

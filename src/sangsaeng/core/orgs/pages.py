@@ -15,8 +15,18 @@ from sangsaeng.core.web.templating import kind_label, render
 
 router = APIRouter(include_in_schema=False)
 
-_FORM_FIELDS = ("business_no", "name_ko", "name_en", "kind", "ksic", "region", "size_class",
-                "employees", "revenue_krw", "founded_year")
+_FORM_FIELDS = (
+    "business_no",
+    "name_ko",
+    "name_en",
+    "kind",
+    "ksic",
+    "region",
+    "size_class",
+    "employees",
+    "revenue_krw",
+    "founded_year",
+)
 
 
 def _choices(db) -> dict[str, object]:
@@ -48,13 +58,16 @@ def org_list(
     band: str = "",
     page: Annotated[int, Query(ge=1)] = 1,
 ):
-    filters = service.OrgFilters(query=q, region=region, ksic_division=ksic, size_class=size,
-                                 revenue_band=band)
+    filters = service.OrgFilters(
+        query=q, region=region, ksic_division=ksic, size_class=size, revenue_band=band
+    )
     result = service.list_orgs(db, actor, filters, page=page, per_page=20)
     bands = service.revenue_bands(db)
     context = {
-        "result": result, "filters": filters, "band_of": lambda o: service.band_label(
-            service.band_for(bands, o.revenue_krw)), **_choices(db),
+        "result": result,
+        "filters": filters,
+        "band_of": lambda o: service.band_label(service.band_for(bands, o.revenue_krw)),
+        **_choices(db),
         "can_create": service.can_create(db, actor),
     }
     template = "orgs/_table.html" if request.headers.get("hx-request") else "orgs/list.html"
@@ -64,7 +77,9 @@ def org_list(
 @router.get("/orgs/new")
 def org_new(request: Request, db: SessionDep, actor: CurrentActor):
     service.ensure_can_create(db, actor)
-    return render(request, "orgs/form.html", {"values": {"kind": "sme"}, "errors": {}, **_choices(db)})
+    return render(
+        request, "orgs/form.html", {"values": {"kind": "sme"}, "errors": {}, **_choices(db)}
+    )
 
 
 @router.post("/orgs", dependencies=[CsrfChecked])
@@ -79,11 +94,17 @@ async def org_create(request: Request, db: SessionDep, actor: CurrentActor):
 
 
 @router.get("/orgs/{org_id}")
-def org_page(request: Request, db: SessionDep, actor: CurrentActor, org_id: int,
-             msg: str | None = None):
+def org_page(
+    request: Request, db: SessionDep, actor: CurrentActor, org_id: int, msg: str | None = None
+):
     detail = service.org_detail(db, actor, org_id)
-    context = {"d": detail, "org": detail.org, "band": service.band_label(detail.revenue_band),
-               "can_update": service.can_update(db, actor, detail.org), "notice": notice(msg)}
+    context = {
+        "d": detail,
+        "org": detail.org,
+        "band": service.band_label(detail.revenue_band),
+        "can_update": service.can_update(db, actor, detail.org),
+        "notice": notice(msg),
+    }
     return render(request, "orgs/detail.html", context)
 
 
@@ -118,9 +139,14 @@ def supplier_add(
         service.add_supplier(db, actor, org_id, supplier_business_no)
     except InvalidInput as exc:
         detail = service.org_detail(db, actor, org_id)
-        context = {"d": detail, "org": detail.org, "band": service.band_label(detail.revenue_band),
-                   "can_update": True, "supplier_errors": field_errors(exc),
-                   "supplier_value": supplier_business_no}
+        context = {
+            "d": detail,
+            "org": detail.org,
+            "band": service.band_label(detail.revenue_band),
+            "can_update": True,
+            "supplier_errors": field_errors(exc),
+            "supplier_value": supplier_business_no,
+        }
         return render(request, "orgs/detail.html", context, 422)
     return see_other(f"/orgs/{org_id}?msg=supplier_added")
 

@@ -12,7 +12,9 @@ class OrganizationIn(BaseModel):
     kind: str = Field(default="sme", description="sme | sponsor | operator | other")
     ksic: str = Field(description="KSIC 11th revision: C29, 29 or 291")
     region: str = Field(description="시·도 code or name, e.g. 41 or 경기도")
-    size_class: str = Field(description="대기업/중견기업/중소기업/소상공인 or large/midsize/sme/micro")
+    size_class: str = Field(
+        description="대기업/중견기업/중소기업/소상공인 or large/midsize/sme/micro"
+    )
     employees: int | None = None
     revenue_krw: int | None = Field(default=None, description="Annual revenue in KRW (원)")
     founded_year: int | None = None

@@ -103,6 +103,7 @@ def _clean_fields(values: dict[str, object], *, partial: bool) -> dict[str, obje
         if size is None:
             errors["size_class"] = Msg("Choose large, mid-sized, SME or micro enterprise.")
         clean["size_class"] = size
+
     def number(key: str) -> int | None:
         raw = values.get(key)
         if raw is None or (isinstance(raw, str) and not raw.strip()):
@@ -130,7 +131,9 @@ def _clean_fields(values: dict[str, object], *, partial: bool) -> dict[str, obje
         this_year = date.today().year
         if year is not None and not (EARLIEST_FOUNDING_YEAR <= year <= this_year):
             errors["founded_year"] = Msg(
-                "Enter a founding year between {lo} and {hi}.", lo=EARLIEST_FOUNDING_YEAR, hi=this_year
+                "Enter a founding year between {lo} and {hi}.",
+                lo=EARLIEST_FOUNDING_YEAR,
+                hi=this_year,
             )
         clean["founded_year"] = year
     if errors:
@@ -139,7 +142,9 @@ def _clean_fields(values: dict[str, object], *, partial: bool) -> dict[str, obje
 
 
 def _duplicate_error() -> InvalidInput:
-    return InvalidInput({"business_no": Msg("This business registration number is already registered.")})
+    return InvalidInput(
+        {"business_no": Msg("This business registration number is already registered.")}
+    )
 
 
 # ---------------------------------------------------------------- commands
@@ -148,7 +153,9 @@ def _duplicate_error() -> InvalidInput:
 def create_org(session: Session, actor: Actor, values: dict[str, object]) -> Organization:
     assert_can(session, actor, Action.ORG_CREATE)
     clean = _clean_fields(values, partial=False)
-    if session.scalar(select(Organization.id).where(Organization.business_no == clean["business_no"])):
+    if session.scalar(
+        select(Organization.id).where(Organization.business_no == clean["business_no"])
+    ):
         raise _duplicate_error()
     org = Organization(**clean)
     try:
@@ -196,7 +203,11 @@ def add_supplier(
     digits = normalize_business_no(supplier_business_no)
     if digits is None:
         raise InvalidInput(
-            {"supplier_business_no": Msg("Enter a valid business registration number (10 digits, e.g. 123-45-67891).")}
+            {
+                "supplier_business_no": Msg(
+                    "Enter a valid business registration number (10 digits, e.g. 123-45-67891)."
+                )
+            }
         )
     supplier = session.scalar(select(Organization).where(Organization.business_no == digits))
     if supplier is None:
@@ -274,8 +285,7 @@ def org_detail(session: Session, actor: Actor, org_id: int) -> OrgDetail:
     org = get_org(session, actor, org_id)
     tiers = graph.tiers_of(session, org.id)
     sponsors = {
-        o.id: o
-        for o in session.scalars(select(Organization).where(Organization.id.in_(tiers)))
+        o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(tiers)))
     }
     readable = readable_organizations(actor)
     suppliers = session.scalars(
@@ -294,7 +304,8 @@ def org_detail(session: Session, actor: Actor, org_id: int) -> OrgDetail:
         org=org,
         revenue_band=band_for(revenue_bands(session), org.revenue_krw),
         supplier_tiers=sorted(
-            ((sponsors[sid], tier) for sid, tier in tiers.items()), key=lambda p: (p[1], p[0].name_ko)
+            ((sponsors[sid], tier) for sid, tier in tiers.items()),
+            key=lambda p: (p[1], p[0].name_ko),
         ),
         suppliers=list(suppliers),
         # A supplier may always know who buys from it, even where it cannot open their pages.
@@ -366,7 +377,9 @@ def replace_revenue_bands(
         if last != (band["max_krw"] is None):
             raise InvalidInput({"bands": Msg("Only the last band is open-ended.")})
         if not last and int(band["max_krw"]) <= int(band["min_krw"]):
-            raise InvalidInput({"bands": Msg("Each band's upper bound must exceed its lower bound.")})
+            raise InvalidInput(
+                {"bands": Msg("Each band's upper bound must exceed its lower bound.")}
+            )
         if band["code"] in codes:
             raise InvalidInput({"bands": Msg("Band codes must be unique.")})
         codes.add(band["code"])

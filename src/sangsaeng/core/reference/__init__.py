@@ -56,7 +56,9 @@ class SizeClass:
 
 SIZE_CLASSES: tuple[SizeClass, ...] = (
     SizeClass("large", "대기업", "Large enterprise", ("대", "대기업", "large", "l")),
-    SizeClass("midsize", "중견기업", "Mid-sized enterprise", ("중견", "중견기업", "midsize", "mid")),
+    SizeClass(
+        "midsize", "중견기업", "Mid-sized enterprise", ("중견", "중견기업", "midsize", "mid")
+    ),
     SizeClass("sme", "중소기업", "SME", ("중소", "중소기업", "sme", "small")),
     SizeClass("micro", "소상공인", "Micro enterprise", ("소상공인", "소상", "micro")),
 )
@@ -137,7 +139,13 @@ def parse_region(value: str) -> str | None:
     """Accept the code, the full or short Korean name, or the English name."""
     needle = value.strip().lower()
     for r in regions():
-        names = (r.code, r.name_ko, r.short_ko, r.name_en.lower(), r.name_en.lower().removesuffix("-do"))
+        names = (
+            r.code,
+            r.name_ko,
+            r.short_ko,
+            r.name_en.lower(),
+            r.name_en.lower().removesuffix("-do"),
+        )
         if needle in names:
             return r.code
     return None

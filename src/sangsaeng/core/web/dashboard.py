@@ -48,19 +48,29 @@ def build(session: Session, actor: Actor) -> Dashboard:
     if actor.is_admin or actor.has_role(Role.OPERATOR):
         by_region = orgs.counts_by(session, actor, "region")
         board.org_total = sum(n for _c, n in by_region)
-        region_name = lambda c: (r := reference.region(c)) and r.name or c  # noqa: E731
-        size_name = lambda c: (s := reference.size_class(c)) and s.name or c  # noqa: E731
+        region_name = lambda c: ((r := reference.region(c)) and r.name) or c  # noqa: E731
+        size_name = lambda c: ((s := reference.size_class(c)) and s.name) or c  # noqa: E731
         division_name = lambda c: reference.ksic_label(c)  # noqa: E731
         board.charts = [
             _bar("chart-region", gettext("Organizations by region"), by_region, region_name),
-            _bar("chart-size", gettext("Organizations by size class"),
-                 orgs.counts_by(session, actor, "size_class"), size_name),
-            _bar("chart-ksic", gettext("Top 10 industries (KSIC division)"),
-                 orgs.counts_by(session, actor, "ksic_division")[:10], division_name),
+            _bar(
+                "chart-size",
+                gettext("Organizations by size class"),
+                orgs.counts_by(session, actor, "size_class"),
+                size_name,
+            ),
+            _bar(
+                "chart-ksic",
+                gettext("Top 10 industries (KSIC division)"),
+                orgs.counts_by(session, actor, "ksic_division")[:10],
+                division_name,
+            ),
         ]
     for org, role in board.memberships:
         if role == Role.SPONSOR:
-            board.sponsors.append(SponsorPanel(org, orgs.supplier_tier_counts(session, actor, org.id)))
+            board.sponsors.append(
+                SponsorPanel(org, orgs.supplier_tier_counts(session, actor, org.id))
+            )
         if role == Role.SME:
             board.own_orgs.append(orgs.org_detail(session, actor, org.id))
     for panel in board.sponsors:

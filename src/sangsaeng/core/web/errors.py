@@ -11,28 +11,28 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sangsaeng.core.errors import InvalidInput, NotAuthenticated, SangsaengError
-from sangsaeng.core.i18n import Msg, gettext
+from sangsaeng.core.i18n import N_, Msg, gettext
 from sangsaeng.core.web.templating import render
 
 log = logging.getLogger("sangsaeng.web")
 
 # Pydantic error types → our wording (pydantic's own messages are English only).
 _VALIDATION_MESSAGES = {
-    "missing": "This field is required.",
-    "int_parsing": "Enter a whole number.",
-    "int_type": "Enter a whole number.",
-    "int_from_float": "Enter a whole number.",
-    "float_parsing": "Enter a number.",
-    "string_type": "Enter text.",
-    "string_too_short": "This field is too short.",
-    "string_too_long": "This field is too long.",
-    "too_short": "Choose at least one.",
-    "enum": "Choose one of the allowed values.",
-    "literal_error": "Choose one of the allowed values.",
-    "bool_parsing": "Enter true or false.",
-    "json_invalid": "The request body is not valid JSON.",
-    "model_attributes_type": "The request body must be a JSON object.",
-    "dict_type": "The request body must be a JSON object.",
+    "missing": N_("This field is required."),
+    "int_parsing": N_("Enter a whole number."),
+    "int_type": N_("Enter a whole number."),
+    "int_from_float": N_("Enter a whole number."),
+    "float_parsing": N_("Enter a number."),
+    "string_type": N_("Enter text."),
+    "string_too_short": N_("This field is too short."),
+    "string_too_long": N_("This field is too long."),
+    "too_short": N_("Choose at least one."),
+    "enum": N_("Choose one of the allowed values."),
+    "literal_error": N_("Choose one of the allowed values."),
+    "bool_parsing": N_("Enter true or false."),
+    "json_invalid": N_("The request body is not valid JSON."),
+    "model_attributes_type": N_("The request body must be a JSON object."),
+    "dict_type": N_("The request body must be a JSON object."),
 }
 
 
@@ -83,7 +83,7 @@ async def handle_validation_error(request: Request, exc: RequestValidationError)
     for error in exc.errors():
         loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "form")]
         key = ".".join(loc) or "body"
-        text = _VALIDATION_MESSAGES.get(error.get("type", ""), "This value is not valid.")
+        text = _VALIDATION_MESSAGES.get(error.get("type", ""), N_("This value is not valid."))
         fields.setdefault(key, gettext(text))
     invalid = InvalidInput({})
     if is_api(request):
@@ -92,9 +92,13 @@ async def handle_validation_error(request: Request, exc: RequestValidationError)
 
 
 async def handle_http_error(request: Request, exc: StarletteHTTPException) -> Response:
-    known = {404: ("not_found", Msg("The requested item was not found.")),
-             405: ("method_not_allowed", Msg("This method is not allowed here."))}
-    code, message = known.get(exc.status_code, ("http_error", Msg("The request could not be processed.")))
+    known = {
+        404: ("not_found", Msg("The requested item was not found.")),
+        405: ("method_not_allowed", Msg("This method is not allowed here.")),
+    }
+    code, message = known.get(
+        exc.status_code, ("http_error", Msg("The request could not be processed."))
+    )
     if is_api(request):
         return JSONResponse(error_body(code, message), exc.status_code, headers=exc.headers)
     return _status_page(request, exc.status_code, message)

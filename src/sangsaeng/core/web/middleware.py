@@ -49,9 +49,9 @@ def choose_locale(scope: Scope, cookies: dict[str, str]) -> str:
             return code
     if code := i18n.normalize_locale(cookies.get(LANG_COOKIE)):
         return code
-    if scope["path"].startswith("/api/"):
-        if code := i18n.locale_from_accept_language(_header(scope, b"accept-language")):
-            return code
+    accept = _header(scope, b"accept-language")
+    if scope["path"].startswith("/api/") and (code := i18n.locale_from_accept_language(accept)):
+        return code
     return i18n.DEFAULT_LOCALE
 
 
@@ -89,16 +89,15 @@ class WebShellMiddleware:
                 headers.setdefault("Content-Security-Policy", CSP_API_DOCS if api_docs else CSP)
                 headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
                 if https:
-                    headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+                    headers.setdefault(
+                        "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+                    )
                 content_type = headers.get("content-type", "")
                 if content_type.startswith("text/html"):
                     headers.setdefault("Cache-Control", "no-store")
                 if new_anon_csrf and content_type.startswith("text/html"):
-                    secure = "; Secure" if https else ""
-                    headers.append(
-                        "Set-Cookie",
-                        f"{ANON_CSRF_COOKIE}={new_anon_csrf}; Path=/; HttpOnly; SameSite=Lax{secure}",
-                    )
+                    flags = "Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if https else "")
+                    headers.append("Set-Cookie", f"{ANON_CSRF_COOKIE}={new_anon_csrf}; {flags}")
             await send(message)
 
         token = i18n.set_locale(choose_locale(scope, cookies))

@@ -9,9 +9,15 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from sangsaeng.core import i18n
-from sangsaeng.core.web import dashboard
 from sangsaeng.core.accounts import service as accounts
-from sangsaeng.core.web.deps import LANG_COOKIE, CsrfChecked, CurrentActor, OptionalActor, SessionDep
+from sangsaeng.core.web import dashboard
+from sangsaeng.core.web.deps import (
+    LANG_COOKIE,
+    CsrfChecked,
+    CurrentActor,
+    OptionalActor,
+    SessionDep,
+)
 from sangsaeng.core.web.forms import safe_next, see_other
 from sangsaeng.core.web.templating import render
 

@@ -1,0 +1,95 @@
+"""Plain keyword factories and helpers for tests."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from functools import cache
+
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
+
+from sangsaeng.core.accounts import service as accounts
+from sangsaeng.core.accounts.passwords import hash_password
+from sangsaeng.core.ids import business_no_check_digit
+from sangsaeng.core.models import Membership, Organization, SupplierLink, User
+
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count(1)
+
+
+@cache
+def password_hash() -> str:
+    return hash_password(PASSWORD)  # argon2 is slow by design: hash once per test session
+
+
+def business_no(seed: int | None = None) -> str:
+    n = next(_counter) if seed is None else seed
+    first = f"{100 + n % 800:03d}81{n % 10000:04d}"
+    return first + str(business_no_check_digit(first))
+
+
+def make_org(db: Session, **overrides) -> Organization:
+    n = next(_counter)
+    values = {
+        "business_no": business_no(n),
+        "name_ko": f"테스트기업{n}",
+        "kind": "sme",
+        "ksic_code": "291",
+        "region_code": "41",
+        "size_class": "sme",
+        "employees": 40,
+        "revenue_krw": 7_000_000_000,
+        "founded_year": 2001,
+    }
+    values.update(overrides)
+    org = Organization(**values)
+    db.add(org)
+    db.flush()
+    return org
+
+
+def make_user(
+    db: Session, *, email: str | None = None, roles=(), name: str = "테스트 사용자"
+) -> User:
+    user = User(
+        email=email or f"user{next(_counter)}@example.kr", name=name, password_hash=password_hash()
+    )
+    db.add(user)
+    db.flush()
+    for org, role in roles:
+        db.add(Membership(user_id=user.id, organization_id=org.id, role=role))
+    db.flush()
+    return user
+
+
+def link(db: Session, buyer: Organization, supplier: Organization) -> None:
+    db.add(SupplierLink(buyer_id=buyer.id, supplier_id=supplier.id))
+    db.flush()
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+def login(client: TestClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the real form; returns the session's CSRF token."""
+    page = client.get("/login")
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_from(page.text)}
+    )
+    assert response.status_code == 303, response.text
+    return csrf_from(client.get("/me").text)
+
+
+def api_token(db: Session, user: User, scopes=("read", "write")) -> str:
+    actor = accounts.load_actor(db, user)
+    raw, _token = accounts.create_token(db, actor, name="test", scopes=list(scopes))
+    db.commit()
+    return raw
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
