@@ -93,3 +93,17 @@ def api_token(db: Session, user: User, scopes=("read", "write")) -> str:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def session_cookie(db: Session, user: User) -> tuple[str, str]:
+    """A signed-in browser session created directly (no argon2): (cookie value, CSRF token)."""
+    import secrets
+
+    from sangsaeng.core.accounts.passwords import token_hash
+    from sangsaeng.core.models import UserSession
+
+    raw = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    db.add(UserSession(id=token_hash(raw), user_id=user.id, csrf_token=csrf))
+    db.flush()
+    return raw, csrf

@@ -1,0 +1,386 @@
+"""The authorization matrix: every route of the app, every kind of caller.
+
+The route list comes from the app itself; a route nobody classified here fails the suite. For
+each route: anonymous callers get 401 (API) or a redirect to the login (pages); a member of
+another organization gets 404 where the object's existence is private; a role without the
+right gets 403; the allowed callers succeed; and no response leaks another tenant's identifiers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session
+
+from sangsaeng.app import create_app
+from sangsaeng.core.accounts import service as accounts
+from sangsaeng.core.ids import format_business_no
+from sangsaeng.settings import Settings
+from tests.factories import PASSWORD, business_no, make_org, make_user, session_cookie
+
+ACTORS = ("anon", "sme_a", "sme_b", "eval_a", "sponsor_s", "operator", "admin")
+SIGNED_IN = ACTORS[1:]
+
+
+@dataclass
+class World:
+    orgs: dict
+    users: dict
+    tokens: dict = field(default_factory=dict)  # actor -> raw API token
+    cookies: dict = field(default_factory=dict)  # actor -> (session cookie, csrf)
+    own_token_id: int = 0
+
+
+def build_world(db: Session) -> World:
+    orgs = {
+        "A": make_org(db, name_ko="가나다정밀(주)", business_no=business_no(7001)),
+        "B": make_org(db, name_ko="마바사금속(주)", business_no=business_no(7002)),
+        "D": make_org(db, name_ko="아자차부품(주)", business_no=business_no(7003)),
+        "S": make_org(db, name_ko="후원철강(주)", kind="sponsor", size_class="large"),
+        "O": make_org(db, name_ko="운영추진단", kind="operator", ksic_code="84"),
+        "P": make_org(db, name_ko="플랫폼사무국", kind="other", ksic_code="63"),
+    }
+    from tests.factories import link
+
+    link(db, orgs["S"], orgs["A"])
+    link(db, orgs["A"], orgs["D"])
+    users = {
+        "sme_a": make_user(db, roles=[(orgs["A"], "sme")]),
+        "sme_b": make_user(db, roles=[(orgs["B"], "sme")]),
+        "eval_a": make_user(db, roles=[(orgs["A"], "evaluator")]),
+        "sponsor_s": make_user(db, roles=[(orgs["S"], "sponsor")]),
+        "operator": make_user(db, roles=[(orgs["O"], "operator")]),
+        "admin": make_user(db, roles=[(orgs["P"], "admin")]),
+    }
+    world = World(orgs=orgs, users=users)
+    for actor, user in users.items():
+        scopes = ["read", "write", "admin"] if actor == "admin" else ["read", "write"]
+        raw, _t = accounts.create_token(
+            db, accounts.load_actor(db, user), name="matrix", scopes=scopes
+        )
+        world.tokens[actor] = raw
+        world.cookies[actor] = session_cookie(db, user)
+    _raw, own = accounts.create_token(
+        db, accounts.load_actor(db, users["sme_a"]), name="own", scopes=["read"]
+    )
+    world.own_token_id = own.id
+    db.commit()
+    return world
+
+
+def new_org_body(w: World) -> dict:
+    return {
+        "business_no": business_no(),
+        "name_ko": "신규등록기업",
+        "ksic": "C25",
+        "region": "경기",
+        "size_class": "중소",
+        "revenue_krw": 1_500_000_000,
+    }
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    expect: dict[str, int]  # actor -> status; missing actors use `default`
+    default: int = 200
+    params: Callable[[World], dict] = lambda w: {}
+    body: Callable[[World], dict] | None = None
+    # Routes that answer everyone the same (public pages, the login form).
+    public: bool = False
+
+    @property
+    def is_api(self) -> bool:
+        return self.path.startswith("/api/") and self.path not in ("/api/docs",)
+
+
+def org_a(w: World) -> dict:
+    return {"org_id": w.orgs["A"].id}
+
+
+def org_a_supplier_d(w: World) -> dict:
+    return {"org_id": w.orgs["A"].id, "supplier_id": w.orgs["D"].id}
+
+
+def sme_a_user(w: World) -> dict:
+    return {"user_id": w.users["sme_a"].id}
+
+
+ONLY_ADMIN = {a: 403 for a in SIGNED_IN if a != "admin"}
+ORG_CREATORS_ONLY = {"sme_a": 403, "sme_b": 403, "eval_a": 403, "sponsor_s": 403}
+# Object in tenant A: the other tenant must not learn it exists; roles without the right get 403.
+READ_A = {"sme_b": 404}
+WRITE_A = {"sme_b": 404, "eval_a": 403, "sponsor_s": 403}
+OWN_TOKEN = {a: 404 for a in SIGNED_IN if a != "sme_a"}
+
+ROUTES = [
+    # --- public
+    Route("GET", "/healthz", {}, public=True),
+    Route("GET", "/login", {"anon": 200}, default=303, public=True),
+    Route(
+        "POST",
+        "/login",
+        {},
+        default=400,
+        public=True,
+        body=lambda w: {"email": "nobody@example.kr", "password": "wrong-password"},
+    ),
+    Route("POST", "/logout", {}, default=303, public=True, body=lambda w: {}),
+    Route("POST", "/lang", {}, default=303, public=True, body=lambda w: {"locale": "en"}),
+    Route(
+        "GET",
+        "/reset/{token}",
+        {},
+        default=404,
+        public=True,
+        params=lambda w: {"token": "not-a-token"},
+    ),
+    Route(
+        "POST",
+        "/reset/{token}",
+        {},
+        default=404,
+        public=True,
+        params=lambda w: {"token": "not-a-token"},
+        body=lambda w: {"new_password": "x" * 12},
+    ),
+    Route("GET", "/api/docs", {}, public=True),
+    Route("GET", "/api/v1/openapi.json", {}, public=True),
+    # --- pages for any signed-in user
+    Route("GET", "/", {}),
+    Route("GET", "/orgs", {}),
+    Route("GET", "/me", {}),
+    Route("POST", "/me", {}, default=303, body=lambda w: {"name": "새 이름", "locale": "ko"}),
+    Route(
+        "POST",
+        "/me/password",
+        {},
+        default=303,
+        body=lambda w: {"current_password": PASSWORD, "new_password": "a fresh long passphrase"},
+    ),
+    Route("GET", "/me/tokens", {}),
+    Route("POST", "/me/tokens", {}, body=lambda w: {"name": "t", "scopes": "read"}),
+    Route(
+        "POST",
+        "/me/tokens/{token_id}/revoke",
+        OWN_TOKEN,
+        default=303,
+        params=lambda w: {"token_id": w.own_token_id},
+        body=lambda w: {},
+    ),
+    # --- organization pages
+    Route("GET", "/orgs/new", ORG_CREATORS_ONLY),
+    Route("POST", "/orgs", ORG_CREATORS_ONLY, default=303, body=new_org_body),
+    Route("GET", "/orgs/{org_id}", READ_A, params=org_a),
+    Route("GET", "/orgs/{org_id}/edit", WRITE_A, params=org_a),
+    Route(
+        "POST",
+        "/orgs/{org_id}/edit",
+        WRITE_A,
+        default=303,
+        params=org_a,
+        body=lambda w: {
+            "name_ko": "가나다정밀(주)",
+            "ksic": "291",
+            "region": "41",
+            "size_class": "sme",
+            "employees": "41",
+        },
+    ),
+    Route(
+        "POST",
+        "/orgs/{org_id}/suppliers",
+        WRITE_A,
+        default=303,
+        params=org_a,
+        body=lambda w: {"supplier_business_no": format_business_no(w.orgs["B"].business_no)},
+    ),
+    Route(
+        "POST",
+        "/orgs/{org_id}/suppliers/{supplier_id}/remove",
+        WRITE_A,
+        default=303,
+        params=org_a_supplier_d,
+        body=lambda w: {},
+    ),
+    # --- admin pages
+    Route("GET", "/admin/users", ONLY_ADMIN),
+    Route(
+        "POST",
+        "/admin/users/{user_id}/reset-link",
+        ONLY_ADMIN,
+        params=sme_a_user,
+        body=lambda w: {},
+    ),
+    # --- API: own account
+    Route("GET", "/api/v1/me", {}),
+    Route("GET", "/api/v1/tokens", {}),
+    Route(
+        "POST", "/api/v1/tokens", {}, default=201, body=lambda w: {"name": "ci", "scopes": ["read"]}
+    ),
+    Route(
+        "DELETE",
+        "/api/v1/tokens/{token_id}",
+        OWN_TOKEN,
+        params=lambda w: {"token_id": w.own_token_id},
+    ),
+    # --- API: users (admin)
+    Route("GET", "/api/v1/users", ONLY_ADMIN),
+    Route(
+        "POST",
+        "/api/v1/users",
+        ONLY_ADMIN,
+        default=201,
+        body=lambda w: {
+            "email": "new.user@example.kr",
+            "name": "신규",
+            "password": "a long new passphrase",
+        },
+    ),
+    Route(
+        "POST",
+        "/api/v1/users/{user_id}/memberships",
+        ONLY_ADMIN,
+        default=201,
+        params=sme_a_user,
+        body=lambda w: {"organization_id": w.orgs["A"].id, "role": "adviser"},
+    ),
+    Route(
+        "POST", "/api/v1/users/{user_id}/password-reset", ONLY_ADMIN, default=201, params=sme_a_user
+    ),
+    # --- API: organizations
+    Route("GET", "/api/v1/organizations", {}),
+    Route("POST", "/api/v1/organizations", ORG_CREATORS_ONLY, default=201, body=new_org_body),
+    Route("GET", "/api/v1/organizations/{org_id}", READ_A, params=org_a),
+    Route(
+        "PATCH",
+        "/api/v1/organizations/{org_id}",
+        WRITE_A,
+        params=org_a,
+        body=lambda w: {"employees": 42},
+    ),
+    Route(
+        "POST",
+        "/api/v1/organizations/{org_id}/suppliers",
+        WRITE_A,
+        default=201,
+        params=org_a,
+        body=lambda w: {"supplier_business_no": w.orgs["B"].business_no},
+    ),
+    Route(
+        "DELETE",
+        "/api/v1/organizations/{org_id}/suppliers/{supplier_id}",
+        WRITE_A,
+        default=204,
+        params=org_a_supplier_d,
+    ),
+    Route("GET", "/api/v1/revenue-bands", {}),
+    Route(
+        "PUT",
+        "/api/v1/revenue-bands",
+        ONLY_ADMIN,
+        body=lambda w: [
+            {
+                "code": "small",
+                "label_ko": "100억 미만",
+                "label_en": "Under ₩10bn",
+                "min_krw": 0,
+                "max_krw": 10_000_000_000,
+            },
+            {
+                "code": "large",
+                "label_ko": "100억 이상",
+                "label_en": "₩10bn and over",
+                "min_krw": 10_000_000_000,
+                "max_krw": None,
+            },
+        ],
+    ),
+    Route("GET", "/api/v1/reference/ksic", {}),
+    Route("GET", "/api/v1/reference/regions", {}),
+]
+
+
+def walk_routes(routes):
+    """Every endpoint route, descending into included routers (FastAPI wraps them lazily)."""
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from walk_routes(route.original_router.routes)
+        elif getattr(route, "methods", None) is not None:  # mounts (static files) have none
+            yield route
+
+
+def app_routes() -> set[tuple[str, str]]:
+    app = create_app(Settings(database_url="sqlite://", secret_key="x"))
+    routes = list(walk_routes(app.routes))
+    assert sum(isinstance(r, APIRoute) for r in routes) > 20
+    return {(m, r.path) for r in routes for m in r.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_every_route_is_classified():
+    classified = {(r.method, r.path) for r in ROUTES}
+    actual = app_routes()
+    assert not actual - classified, f"routes nobody classified: {sorted(actual - classified)}"
+    assert not classified - actual, (
+        f"classified routes that no longer exist: {sorted(classified - actual)}"
+    )
+
+
+def _expected(route: Route, actor: str) -> int:
+    if actor == "anon" and not route.public:
+        return 401 if route.is_api else 303
+    return route.expect.get(actor, route.default)
+
+
+CASES = [(r, a) for r in ROUTES for a in ACTORS]
+
+
+@pytest.mark.parametrize(
+    ("route", "actor"), CASES, ids=[f"{r.method} {r.path} as {a}" for r, a in CASES]
+)
+def test_route_access(route: Route, actor: str, db, make_client):
+    world = build_world(db)
+    client = make_client()
+    headers: dict[str, str] = {}
+    csrf = ""
+    if actor != "anon":
+        if route.is_api:
+            headers["Authorization"] = f"Bearer {world.tokens[actor]}"
+        else:
+            cookie, csrf = world.cookies[actor]
+            client.cookies.set("ss_session", cookie)
+    else:
+        client.get("/login")  # the anonymous CSRF cookie a real browser would hold
+        csrf = client.cookies.get("ss_csrf") or ""
+    url = route.path.format(**route.params(world))
+    kwargs: dict = {"headers": headers}
+    if route.body is not None:
+        body = route.body(world)
+        if route.is_api:
+            kwargs["json"] = body
+        else:
+            kwargs["data"] = {**body, "csrf_token": csrf}
+    response = client.request(route.method, url, **kwargs)
+
+    expected = _expected(route, actor)
+    assert response.status_code == expected, response.text[:500]
+    if actor == "anon" and not route.public:
+        if route.is_api:
+            assert response.json()["code"] == "not_authenticated"
+        else:
+            assert response.headers["location"].startswith("/login?next=")
+    if route.is_api and response.status_code >= 400:
+        assert set(response.json()) == {"code", "message", "details"}
+
+    foreign = {"sme_b": "A"}.get(actor) or (
+        "B" if actor in ("sme_a", "eval_a", "sponsor_s") else None
+    )
+    if foreign and not (route.body and "supplier_business_no" in (route.body(world) or {})):
+        org = world.orgs[foreign]
+        assert org.business_no not in response.text
+        assert format_business_no(org.business_no) not in response.text
+        assert org.name_ko not in response.text
