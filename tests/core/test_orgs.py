@@ -1,0 +1,297 @@
+"""Organizations: validation with Korean/English errors and nothing stored, derived revenue bands
+and supplier tiers, scoped lists and searches."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from sangsaeng.core.models import Organization
+from sangsaeng.core.orgs import graph
+from tests.factories import (
+    api_token,
+    bearer,
+    business_no,
+    link,
+    make_org,
+    make_user,
+    session_cookie,
+)
+
+
+@pytest.fixture
+def operator(db):
+    office = make_org(db, kind="operator", ksic_code="84", name_ko="운영기관")
+    user = make_user(db, roles=[(office, "operator")])
+    db.commit()
+    return {"user": user, "org": office, "token": api_token(db, user)}
+
+
+def count_orgs(db) -> int:
+    db.expire_all()
+    return db.scalar(select(func.count()).select_from(Organization))
+
+
+def valid_body(**overrides) -> dict:
+    body = {
+        "business_no": business_no(),
+        "name_ko": "한결정밀(주)",
+        "ksic": "C29",
+        "region": "경기",
+        "size_class": "중소",
+        "employees": 35,
+        "revenue_krw": 6_200_000_000,
+        "founded_year": 2004,
+    }
+    body.update(overrides)
+    return body
+
+
+def test_create_accepts_the_short_forms_and_derives_the_band(client, db, operator):
+    response = client.post(
+        "/api/v1/organizations", json=valid_body(ksic="291"), headers=bearer(operator["token"])
+    )
+    assert response.status_code == 201, response.text
+    data = response.json()
+    assert data["ksic"]["code"] == "291" and data["ksic_division"]["code"] == "29"
+    assert data["region"]["code"] == "41" and data["size_class"]["code"] == "sme"
+    assert data["revenue_band"]["code"] == "5b-10b"
+    assert data["business_no_display"].count("-") == 2
+
+
+@pytest.mark.parametrize("ksic", ["D35", "J62", "62", "C10"])
+def test_any_division_can_register(client, db, operator, ksic):
+    response = client.post(
+        "/api/v1/organizations", json=valid_body(ksic=ksic), headers=bearer(operator["token"])
+    )
+    assert response.status_code == 201, response.text
+
+
+BAD_INPUT = [
+    ("business_no", "123-45-67890", "올바른 사업자등록번호", "valid business registration number"),
+    ("ksic", "C99", "알 수 없는 표준산업분류 코드", "Unknown KSIC industry code"),
+    ("revenue_krw", -5, "매출액은 음수일 수 없습니다", "Revenue cannot be negative"),
+    ("region", "평양", "17개 시·도", "17 metropolitan cities"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "korean", "english"), BAD_INPUT)
+def test_bad_input_is_refused_in_korean_and_english_and_stores_nothing(
+    client, db, operator, field, value, korean, english
+):
+    before = count_orgs(db)
+    response = client.post(
+        "/api/v1/organizations",
+        json=valid_body(**{field: value}),
+        headers=bearer(operator["token"]),
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "invalid_input"
+    assert body["message"] == "입력 내용을 확인해 주십시오."
+    assert korean in body["details"][field]
+    english_response = client.post(
+        "/api/v1/organizations",
+        json=valid_body(**{field: value}),
+        headers={**bearer(operator["token"]), "Accept-Language": "en-US,en;q=0.9"},
+    )
+    assert english in english_response.json()["details"][field]
+    assert count_orgs(db) == before
+
+
+def test_duplicate_business_number_is_refused_and_keeps_the_original(client, db, operator):
+    existing = make_org(db, name_ko="원래기업")
+    db.commit()
+    before = count_orgs(db)
+    response = client.post(
+        "/api/v1/organizations",
+        json=valid_body(business_no=existing.business_no, name_ko="중복기업"),
+        headers=bearer(operator["token"]),
+    )
+    assert response.status_code == 422
+    assert "이미 등록된 사업자등록번호" in response.json()["details"]["business_no"]
+    assert count_orgs(db) == before
+    db.expire_all()
+    assert db.get(Organization, existing.id).name_ko == "원래기업"
+
+
+def test_several_errors_are_reported_together(client, db, operator):
+    response = client.post(
+        "/api/v1/organizations",
+        json=valid_body(business_no="1", ksic="ZZ", revenue_krw=-1, founded_year=1500),
+        headers=bearer(operator["token"]),
+    )
+    assert set(response.json()["details"]) >= {"business_no", "ksic", "revenue_krw", "founded_year"}
+
+
+def test_form_shows_each_error_beside_its_field_and_keeps_the_input(client, db, operator):
+    cookie, csrf = session_cookie(db, operator["user"])
+    db.commit()
+    client.cookies.set("ss_session", cookie)
+    before = count_orgs(db)
+    form = {k: str(v) for k, v in valid_body(ksic="C99", revenue_krw="-3").items()}
+    response = client.post("/orgs", data={**form, "csrf_token": csrf})
+    assert response.status_code == 422
+    html = response.text
+    assert 'id="f-ksic-error"' in html and "알 수 없는 표준산업분류 코드" in html
+    assert 'id="f-revenue_krw-error"' in html and "매출액은 음수일 수 없습니다" in html
+    assert 'id="f-name_ko-error"' not in html
+    assert 'value="한결정밀(주)"' in html
+    assert count_orgs(db) == before
+
+
+def test_non_numeric_revenue_in_a_form_gets_a_field_error(client, db, operator):
+    cookie, csrf = session_cookie(db, operator["user"])
+    db.commit()
+    client.cookies.set("ss_session", cookie)
+    form = {k: str(v) for k, v in valid_body(revenue_krw="십억").items()}
+    response = client.post("/orgs", data={**form, "csrf_token": csrf})
+    assert response.status_code == 422
+    assert "정수로 입력해 주십시오" in response.text
+
+
+def test_business_number_and_type_cannot_be_changed_by_members(client, db):
+    org = make_org(db)
+    user = make_user(db, roles=[(org, "sme")])
+    db.commit()
+    token = api_token(db, user)
+    response = client.patch(
+        f"/api/v1/organizations/{org.id}", json={"kind": "sponsor"}, headers=bearer(token)
+    )
+    assert response.status_code == 422
+    assert "관리자만" in response.json()["details"]["kind"]
+    response = client.patch(
+        f"/api/v1/organizations/{org.id}", json={"employees": 55}, headers=bearer(token)
+    )
+    assert response.status_code == 200 and response.json()["employees"] == 55
+
+
+def test_supplier_tiers_are_the_shortest_path_per_sponsor(db):
+    sponsor = make_org(db, kind="sponsor", size_class="large")
+    other_sponsor = make_org(db, kind="sponsor", size_class="large")
+    a, b, c, d = (make_org(db) for _ in range(4))
+    link(db, sponsor, a)
+    link(db, a, b)
+    link(db, b, c)
+    link(db, c, a)  # a cycle must not run away
+    link(db, other_sponsor, c)
+    link(db, c, d)
+    db.commit()
+    assert graph.supplier_tiers(db, sponsor.id) == {a.id: 1, b.id: 2, c.id: 3, d.id: 4}
+    assert graph.supplier_tiers(db, other_sponsor.id) == {c.id: 1, d.id: 2, a.id: 2, b.id: 3}
+    assert graph.tiers_of(db, d.id) == {sponsor.id: 4, other_sponsor.id: 2}
+    link(db, sponsor, c)  # a shortcut makes c a direct supplier
+    db.commit()
+    assert graph.supplier_tiers(db, sponsor.id)[c.id] == 1
+    assert graph.supplier_tiers(db, sponsor.id)[d.id] == 2
+
+
+def test_supplier_links_via_api_update_the_derived_tier(client, db):
+    sponsor = make_org(db, kind="sponsor", size_class="large", name_ko="후원")
+    supplier = make_org(db)
+    user = make_user(db, roles=[(sponsor, "sponsor")])
+    db.commit()
+    token = api_token(db, user)
+    response = client.post(
+        f"/api/v1/organizations/{sponsor.id}/suppliers",
+        json={"supplier_business_no": supplier.business_no},
+        headers=bearer(token),
+    )
+    assert response.status_code == 201
+    detail = client.get(f"/api/v1/organizations/{supplier.id}", headers=bearer(token)).json()
+    assert detail["supplier_tiers"] == [
+        {"sponsor_id": sponsor.id, "sponsor_name": "후원", "tier": 1}
+    ]
+    self_link = client.post(
+        f"/api/v1/organizations/{sponsor.id}/suppliers",
+        json={"supplier_business_no": sponsor.business_no},
+        headers=bearer(token),
+    )
+    assert self_link.status_code == 422
+
+
+def test_lists_are_scoped_to_what_the_actor_may_read(client, db):
+    sponsor = make_org(db, kind="sponsor", size_class="large")
+    tier1, tier2, stranger = make_org(db), make_org(db), make_org(db)
+    link(db, sponsor, tier1)
+    link(db, tier1, tier2)
+    sponsor_user = make_user(db, roles=[(sponsor, "sponsor")])
+    sme_user = make_user(db, roles=[(tier2, "sme")])
+    db.commit()
+    seen = client.get("/api/v1/organizations", headers=bearer(api_token(db, sponsor_user))).json()
+    assert {o["id"] for o in seen["items"]} == {sponsor.id, tier1.id, tier2.id}
+    seen = client.get("/api/v1/organizations", headers=bearer(api_token(db, sme_user))).json()
+    assert [o["id"] for o in seen["items"]] == [tier2.id]
+    assert stranger.id not in {o["id"] for o in seen["items"]}
+
+
+def test_search_and_filters(client, db, operator):
+    make_org(db, name_ko="부산정밀", region_code="26", ksic_code="25")
+    target = make_org(
+        db, name_ko="경기오토텍", region_code="41", ksic_code="303", revenue_krw=12_000_000_000
+    )
+    make_org(db, name_ko="경기식품", region_code="41", ksic_code="107", size_class="micro")
+    db.commit()
+    headers = bearer(operator["token"])
+
+    def ids(**params):
+        response = client.get("/api/v1/organizations", params=params, headers=headers)
+        assert response.status_code == 200
+        return {o["id"] for o in response.json()["items"]}
+
+    assert ids(q="오토텍") == {target.id}
+    assert ids(q=f"{target.business_no[:3]}-{target.business_no[3:5]}") >= {target.id}
+    assert target.id in ids(region="41", ksic="30", size="sme", band="10b-50b")
+    assert target.id not in ids(band="5b-10b")
+    assert ids(region="26", ksic="30") == set()
+
+
+def test_pagination(client, db, operator):
+    for i in range(45):
+        make_org(db, name_ko=f"페이지기업{i:02d}")
+    db.commit()
+    headers = bearer(operator["token"])
+    page3 = client.get(
+        "/api/v1/organizations", params={"q": "페이지기업", "page": 3}, headers=headers
+    ).json()
+    assert page3["total"] == 45 and page3["pages"] == 3 and len(page3["items"]) == 5
+    cookie, _csrf = session_cookie(db, operator["user"])
+    db.commit()
+    client.cookies.set("ss_session", cookie)
+    html = client.get("/orgs", params={"q": "페이지기업", "page": 2})
+    assert html.status_code == 200
+    assert "3쪽 중 2쪽" in html.text
+    assert html.text.count("페이지기업") == 20 + 1  # 20 rows, plus the search box's value
+    assert "페이지기업20" in html.text and "페이지기업19" not in html.text
+
+
+def test_revenue_bands_are_editable_and_apply_at_once(client, db):
+    platform = make_org(db, kind="other")
+    admin = make_user(db, roles=[(platform, "admin")])
+    org = make_org(db, revenue_krw=7_000_000_000)
+    db.commit()
+    token = api_token(db, admin, scopes=("read", "write", "admin"))
+    bands = [
+        {
+            "code": "s",
+            "label_ko": "50억 미만",
+            "label_en": "Under ₩5bn",
+            "min_krw": 0,
+            "max_krw": 5_000_000_000,
+        },
+        {
+            "code": "l",
+            "label_ko": "50억 이상",
+            "label_en": "₩5bn+",
+            "min_krw": 5_000_000_000,
+            "max_krw": None,
+        },
+    ]
+    assert client.put("/api/v1/revenue-bands", json=bands, headers=bearer(token)).status_code == 200
+    detail = client.get(f"/api/v1/organizations/{org.id}", headers=bearer(token)).json()
+    assert detail["revenue_band"]["code"] == "l"
+    gap = [dict(bands[0], max_krw=4_000_000_000), bands[1]]
+    response = client.put("/api/v1/revenue-bands", json=gap, headers=bearer(token))
+    assert response.status_code == 422
+    assert "빈틈없이" in response.json()["details"]["bands"]
+    assert len(client.get("/api/v1/revenue-bands", headers=bearer(token)).json()) == 2

@@ -1,0 +1,76 @@
+"""The command line: JSON alone on stdout with --json, exit 2 for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from sangsaeng.cli import app
+from sangsaeng.settings import get_settings
+from tests.conftest import clear_tables
+from tests.factories import make_org
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(monkeypatch, settings, engine):
+    clear_tables(engine)
+    monkeypatch.setenv("SANGSAENG_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SANGSAENG_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def run_json(*args: str) -> tuple[int, dict]:
+    result = runner.invoke(app, [*args, "--json"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_users_create_with_a_role(cli_env, db):
+    org = make_org(db)
+    db.commit()
+    code, out = run_json(
+        "users",
+        "create",
+        "kim@example.kr",
+        "--name",
+        "김담당",
+        "--password",
+        "a long enough passphrase",
+        "--org",
+        org.business_no,
+        "--role",
+        "sme",
+    )
+    assert code == 0, out
+    assert out["email"] == "kim@example.kr" and out["roles"] == ["sme"]
+
+
+def test_users_create_refuses_bad_input_with_exit_2(cli_env, db):
+    code, out = run_json("users", "create", "not-an-email", "--name", "x", "--password", "password")
+    assert code == 2
+    assert out["code"] == "invalid_input"
+    code, out = run_json(
+        "users", "create", "a@example.kr", "--name", "x", "--password", "password1"
+    )
+    assert code == 2 and "password" in out["details"]
+
+
+def test_demo_seed_then_if_empty_does_nothing(cli_env, db):
+    code, out = run_json("demo", "seed", "--smes", "300")
+    assert code == 0 and out["seeded"] is True and out["organizations"] == 308
+    code, out = run_json("demo", "seed", "--if-empty")
+    assert code == 0 and out["seeded"] is False
+    code, out = run_json("demo", "seed", "--smes", "10")
+    assert code == 2
+
+
+def test_help_lists_the_commands():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for name in ("serve", "worker", "db", "users", "demo"):
+        assert name in result.stdout
