@@ -69,6 +69,46 @@ def test_demo_seed_then_if_empty_does_nothing(cli_env, db):
     assert code == 2
 
 
+def test_orgs_create_validates(cli_env, db):
+    code, out = run_json(
+        "orgs",
+        "create",
+        "--business-no",
+        "124-81-00998",
+        "--name",
+        "운영사무국",
+        "--ksic",
+        "84",
+        "--region",
+        "서울",
+        "--size",
+        "중소",
+        "--kind",
+        "other",
+    )
+    assert code == 0 and out["business_no"] == "1248100998"
+    code, out = run_json(
+        "orgs",
+        "create",
+        "--business-no",
+        "124-81-00998",
+        "--name",
+        "중복",
+        "--ksic",
+        "C99",
+        "--region",
+        "서울",
+        "--size",
+        "중소",
+    )
+    assert code == 2 and set(out["details"]) == {"ksic"}
+    code, out = run_json(
+        "orgs", "create", "--business-no", "1248100998", "--name", "중복", "--ksic", "C29",
+        "--region", "서울", "--size", "중소",
+    )
+    assert code == 2 and "이미 등록된" in out["details"]["business_no"]
+
+
 def test_help_lists_the_commands():
     result = runner.invoke(app, ["--help"])
     assert result.exit_code == 0

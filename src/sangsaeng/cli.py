@@ -17,9 +17,11 @@ app = typer.Typer(help="Sangsaeng (상생) — shared-growth program platform.",
 db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 demo_app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
+orgs_app = typer.Typer(help="Organizations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
+app.add_typer(orgs_app, name="orgs")
 
 err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON alone on stdout.")]
@@ -116,6 +118,42 @@ def users_create(
     except ValueError as exc:
         _fail({"code": "invalid_input", "message": str(exc)}, as_json)
     _emit(payload, as_json, f"Created user {payload['email']} (id {payload['id']}).")
+
+
+@orgs_app.command("create")
+def orgs_create(
+    business_no: Annotated[str, typer.Option(help="사업자등록번호")],
+    name: Annotated[str, typer.Option(help="Name in Korean")],
+    ksic: Annotated[str, typer.Option(help="KSIC code: C29, 29 or 291")],
+    region: Annotated[str, typer.Option(help="시·도 code or name")],
+    size: Annotated[str, typer.Option(help="대/중견/중소/소상공인")],
+    kind: Annotated[str, typer.Option(help="sme | sponsor | operator | other")] = "sme",
+    as_json: JsonOpt = False,
+) -> None:
+    """Register an organization (e.g. the administrators' own office on a new installation)."""
+    from sangsaeng.core.errors import SangsaengError
+    from sangsaeng.core.orgs import service as orgs
+    from sangsaeng.core.policy import SYSTEM_ACTOR
+    from sangsaeng.db import make_engine, make_session_factory, transaction
+
+    factory = make_session_factory(make_engine(get_settings().database_url))
+    values = {
+        "business_no": business_no,
+        "name_ko": name,
+        "ksic": ksic,
+        "region": region,
+        "size_class": size,
+        "kind": kind,
+    }
+    try:
+        with transaction(factory) as session:
+            org = orgs.create_org(session, SYSTEM_ACTOR, values)
+            payload = {"id": org.id, "business_no": org.business_no, "name_ko": org.name_ko}
+    except SangsaengError as exc:
+        _fail(
+            {"code": exc.code, "message": str(exc.message), "details": _plain(exc.details)}, as_json
+        )
+    _emit(payload, as_json, f"Registered {payload['name_ko']} (id {payload['id']}).")
 
 
 def _plain(details: object) -> object:
