@@ -32,13 +32,17 @@ def locale_from_accept_language(header: str | None) -> str | None:
         return None
     ranked = []
     for index, part in enumerate(header.split(",")):
-        lang, _, params = part.strip().partition(";")
+        lang, *params = part.split(";")
         quality = 1.0
-        if params.strip().startswith("q="):
-            try:
-                quality = float(params.strip()[2:])
-            except ValueError:
-                quality = 0.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality <= 0:  # q=0 means "not acceptable"
+            continue
         ranked.append((-quality, index, lang))
     for _q, _i, lang in sorted(ranked):
         if code := normalize_locale(lang):

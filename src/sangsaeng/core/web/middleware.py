@@ -15,13 +15,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sangsaeng.core import i18n
 from sangsaeng.core.web.deps import ANON_CSRF_COOKIE, LANG_COOKIE
 
+# The one inline style allowed: the map library's CSS that the vendored Plotly bundle injects when
+# it loads (hash of that exact text; it changes only when Plotly is re-vendored).
+_PLOTLY_MAPLIBRE_CSS = "'sha256-V2sIX92Uh6ZaGSFTKMHghsB85b9toJtmazgG09AI2uk='"
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'self'; script-src 'self'; "
+    f"style-src 'self' {_PLOTLY_MAPLIBRE_CSS}; img-src 'self' data:; "
     "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 # Swagger UI sets inline styles on its elements; its page alone allows them.
-CSP_API_DOCS = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'")
+CSP_API_DOCS = CSP.replace(
+    f"style-src 'self' {_PLOTLY_MAPLIBRE_CSS}", "style-src 'self' 'unsafe-inline'"
+)
 
 
 def _cookies(scope: Scope) -> dict[str, str]:

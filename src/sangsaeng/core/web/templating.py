@@ -90,6 +90,7 @@ def render(
         "actor": getattr(request.state, "actor", None),
         "csrf_token": expected_csrf_token(request),
         "path": request.url.path,
+        "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
     ctx.update(context or {})
     return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -15,14 +15,19 @@
     charts.forEach(function (chart) {
       var el = document.getElementById(chart.id);
       if (!el) { return; }
+      // Horizontal bars: Korean category names stay readable; the largest category on top.
+      var x = chart.y.slice().reverse(), full = chart.x.slice().reverse();
+      // Long industry names are shortened on the axis; the hover shows them whole.
+      var y = full.map(function (label) { return label.length > 18 ? label.slice(0, 17) + "…" : label; });
       window.Plotly.newPlot(el, [{
-        type: "bar", x: chart.x, y: chart.y, marker: { color: "#1f5fa8" },
-        hovertemplate: "%{x}: %{y:,}<extra></extra>"
+        type: "bar", orientation: "h", x: x, y: y, customdata: full, marker: { color: "#1f5fa8" },
+        hovertemplate: "%{customdata}: %{x:,}<extra></extra>"
       }], {
-        margin: { t: 10, r: 10, b: 90, l: 45 }, height: 300,
-        font: { family: "Pretendard, 'Noto Sans KR', 'Malgun Gothic', sans-serif", size: 12 },
-        xaxis: { tickangle: -35, automargin: true }, yaxis: { rangemode: "tozero" }
-      }, { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["lasso2d", "select2d"] });
+        margin: { t: 6, r: 16, b: 30, l: 10 }, height: Math.max(180, 26 * y.length + 50),
+        font: { family: "'NanumGothic', 'Noto Sans KR', 'Malgun Gothic', sans-serif", size: 12 },
+        yaxis: { automargin: true }, xaxis: { rangemode: "tozero", automargin: true }
+      // No mode bar: its per-chart colours are injected as inline styles, which the CSP forbids.
+      }, { displayModeBar: false, responsive: true });
     });
   }
 
