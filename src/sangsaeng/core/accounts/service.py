@@ -41,6 +41,8 @@ log = logging.getLogger("sangsaeng.auth")
 
 TOKEN_PREFIX = "ssg_"  # noqa: S105 - a public marker, not a secret
 _LAST_SEEN_RESOLUTION = timedelta(seconds=60)
+# Kept longer than any throttling window, for investigating attacks in the log's absence.
+_LOGIN_ATTEMPT_RETENTION = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -260,6 +262,33 @@ def resolve_session(
     if now - record.last_seen_at > _LAST_SEEN_RESOLUTION:
         record.last_seen_at = now
     return record, user
+
+
+def purge_expired(
+    session: Session, policy: SessionPolicy, now: datetime | None = None
+) -> dict[str, int]:
+    """Delete sessions past their timeouts, spent or expired reset links and old login attempts.
+
+    Expired rows are already refused when used; this keeps the tables from growing without end.
+    """
+    now = now or utcnow()
+    sessions = session.execute(
+        delete(UserSession).where(
+            or_(
+                UserSession.last_seen_at < now - policy.idle,
+                UserSession.created_at < now - policy.absolute,
+            )
+        )
+    ).rowcount
+    resets = session.execute(
+        delete(PasswordReset).where(
+            or_(PasswordReset.expires_at < now, PasswordReset.used_at.is_not(None))
+        )
+    ).rowcount
+    attempts = session.execute(
+        delete(LoginAttempt).where(LoginAttempt.at < now - _LOGIN_ATTEMPT_RETENTION)
+    ).rowcount
+    return {"sessions": sessions, "password_resets": resets, "login_attempts": attempts}
 
 
 def logout(session: Session, raw_token: str) -> None:
