@@ -49,8 +49,8 @@ test: dev lint
 	SANGSAENG_TEST_POSTGRES_URL=$(SANGSAENG_TEST_POSTGRES_URL) $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 lint: dev
-	$(BIN)/ruff check src tests benchmarks migrations
-	$(BIN)/ruff format --check src tests benchmarks migrations
+	$(BIN)/ruff check src tests benchmarks migrations scripts
+	$(BIN)/ruff format --check src tests benchmarks migrations scripts
 	$(BIN)/lint-imports
 
 unit: dev
