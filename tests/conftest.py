@@ -76,6 +76,7 @@ def settings(database_url, tmp_path_factory) -> Settings:
         database_url=database_url,
         data_dir=tmp_path_factory.mktemp("data"),
         secret_key="test-secret-key",
+        dashboard_cache_seconds=0,
     )
 
 

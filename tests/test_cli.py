@@ -103,8 +103,18 @@ def test_orgs_create_validates(cli_env, db):
     )
     assert code == 2 and set(out["details"]) == {"ksic"}
     code, out = run_json(
-        "orgs", "create", "--business-no", "1248100998", "--name", "중복", "--ksic", "C29",
-        "--region", "서울", "--size", "중소",
+        "orgs",
+        "create",
+        "--business-no",
+        "1248100998",
+        "--name",
+        "중복",
+        "--ksic",
+        "C29",
+        "--region",
+        "서울",
+        "--size",
+        "중소",
     )
     assert code == 2 and "이미 등록된" in out["details"]["business_no"]
 

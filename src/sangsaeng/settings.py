@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     login_max_failures: int = 10
     login_window_minutes: int = 5
     password_reset_hours: int = 24
+    # Registry-wide dashboard counts are reused this long per process (0 = always fresh).
+    dashboard_cache_seconds: float = 30
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated on first run and kept in the data directory."""

@@ -61,6 +61,8 @@ class Organization(Base):
         CheckConstraint("revenue_krw IS NULL OR revenue_krw >= 0", name="revenue_nonnegative"),
         CheckConstraint("employees IS NULL OR employees >= 0", name="employees_nonnegative"),
         Index("ix_organizations_region_ksic", "region_code", "ksic_code"),
+        # The operators' usual list filter (region and size, ordered by name) reads the index alone.
+        Index("ix_organizations_region_size_name", "region_code", "size_class", "name_ko", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

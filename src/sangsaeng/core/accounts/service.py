@@ -249,15 +249,17 @@ def resolve_session(
 ) -> tuple[UserSession, User] | None:
     """The live session for a cookie token, or ``None`` when unknown or timed out."""
     now = now or utcnow()
-    record = session.get(UserSession, token_hash(raw_token))
-    if record is None:
+    row = session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.id == token_hash(raw_token))
+    ).first()
+    if row is None:
         return None
+    record, user = row
     if now - record.last_seen_at > policy.idle or now - record.created_at > policy.absolute:
-        session.delete(record)
-        session.flush()
-        return None
-    user = session.get(User, record.user_id)
-    if user is None or not user.is_active:
+        return None  # refused; the hourly purge deletes the row
+    if not user.is_active:
         return None
     if now - record.last_seen_at > _LAST_SEEN_RESOLUTION:
         record.last_seen_at = now

@@ -46,8 +46,8 @@ def supplier_tiers(session: Session, sponsor_id: int) -> dict[int, int]:
     return {org_id: tier for org_id, tier in rows if org_id != sponsor_id}
 
 
-def tiers_of(session: Session, org_id: int) -> dict[int, int]:
-    """For one organization, its tier under each sponsor above it: {sponsor_id: tier}."""
+def tiers_of(session: Session, org_id: int) -> list[tuple[Organization, int]]:
+    """For one organization, its tier under each sponsor above it, nearest first."""
     links = SupplierLink.__table__
     base = select(links.c.buyer_id.label("org_id"), literal(1).label("depth")).where(
         links.c.supplier_id == org_id
@@ -59,10 +59,15 @@ def tiers_of(session: Session, org_id: int) -> dict[int, int]:
         .where(chain.c.depth < MAX_TIER)
     )
     chain = chain.union(step)
-    rows = session.execute(
-        select(chain.c.org_id, func.min(chain.c.depth))
-        .join(Organization, Organization.id == chain.c.org_id)
-        .where(Organization.kind == "sponsor", Organization.id != org_id)
+    nearest = (
+        select(chain.c.org_id, func.min(chain.c.depth).label("tier"))
         .group_by(chain.c.org_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Organization, nearest.c.tier)
+        .join(nearest, nearest.c.org_id == Organization.id)
+        .where(Organization.kind == "sponsor", Organization.id != org_id)
+        .order_by(nearest.c.tier, Organization.name_ko)
     ).all()
-    return dict(rows)
+    return [(sponsor, tier) for sponsor, tier in rows]

@@ -29,15 +29,16 @@ _FORM_FIELDS = (
 )
 
 
-def _choices(db) -> dict[str, object]:
+def _choices(db, bands=None) -> dict[str, object]:
     divisions = reference.ksic_divisions()
+    bands = service.revenue_bands(db) if bands is None else bands
     return {
         "divisions": divisions,
         "region_options": [(r.code, r.name) for r in reference.regions()],
         "division_options": [(d.code, f"{d.parent}{d.code} {d.name}") for d in divisions],
         "size_options": [(s.code, s.name) for s in reference.SIZE_CLASSES],
         "kind_options": [(k, kind_label(k)) for k in service.ORG_KINDS],
-        "band_options": [(b.code, service.band_label(b)) for b in service.revenue_bands(db)],
+        "band_options": [(b.code, service.band_label(b)) for b in bands],
     }
 
 
@@ -67,7 +68,7 @@ def org_list(
         "result": result,
         "filters": filters,
         "band_of": lambda o: service.band_label(service.band_for(bands, o.revenue_krw)),
-        **_choices(db),
+        **_choices(db, bands),
         "can_create": service.can_create(db, actor),
     }
     template = "orgs/_table.html" if request.headers.get("hx-request") else "orgs/list.html"

@@ -3,8 +3,9 @@ supply-chain links with derived supplier tiers, and the editable revenue bands."
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -14,7 +15,7 @@ from sangsaeng.core import reference
 from sangsaeng.core.errors import InvalidInput, NotFound
 from sangsaeng.core.i18n import Msg, get_locale
 from sangsaeng.core.ids import format_business_no, normalize_business_no
-from sangsaeng.core.models import Organization, RevenueBand, SupplierLink
+from sangsaeng.core.models import Organization, RevenueBand, SupplierLink, utcnow
 from sangsaeng.core.orgs import graph
 from sangsaeng.core.pagination import Page, paginate
 from sangsaeng.core.policy import Action, Actor, Role, assert_can, can, readable_organizations
@@ -283,10 +284,6 @@ def list_orgs(
 
 def org_detail(session: Session, actor: Actor, org_id: int) -> OrgDetail:
     org = get_org(session, actor, org_id)
-    tiers = graph.tiers_of(session, org.id)
-    sponsors = {
-        o.id: o for o in session.scalars(select(Organization).where(Organization.id.in_(tiers)))
-    }
     readable = readable_organizations(actor)
     suppliers = session.scalars(
         select(Organization)
@@ -303,10 +300,7 @@ def org_detail(session: Session, actor: Actor, org_id: int) -> OrgDetail:
     return OrgDetail(
         org=org,
         revenue_band=band_for(revenue_bands(session), org.revenue_krw),
-        supplier_tiers=sorted(
-            ((sponsors[sid], tier) for sid, tier in tiers.items()),
-            key=lambda p: (p[1], p[0].name_ko),
-        ),
+        supplier_tiers=graph.tiers_of(session, org.id),
         suppliers=list(suppliers),
         # A supplier may always know who buys from it, even where it cannot open their pages.
         buyers=list(buyers),
@@ -322,21 +316,40 @@ def supplier_tier_counts(session: Session, actor: Actor, sponsor_id: int) -> dic
     return dict(sorted(counts.items()))
 
 
-def counts_by(session: Session, actor: Actor, column: str) -> list[tuple[str, int]]:
-    """How many readable organizations fall in each value of a column (for dashboards)."""
-    col = {
-        "region": Organization.region_code,
-        "size_class": Organization.size_class,
-        "ksic_division": func.substr(Organization.ksic_code, 1, 2),
-        "kind": Organization.kind,
-    }[column]
+@dataclass(frozen=True)
+class OrgCounts:
+    """How many readable organizations fall in each region, size class and KSIC division."""
+
+    total: int
+    by_region: list[tuple[str, int]]
+    by_size_class: list[tuple[str, int]]
+    by_ksic_division: list[tuple[str, int]]
+    computed_at: datetime
+
+
+def org_counts(session: Session, actor: Actor) -> OrgCounts:
+    # One grouped scan, rolled up here: cheaper than three GROUP BYs over the whole table.
     rows = session.execute(
-        select(col, func.count())
+        select(
+            Organization.region_code, Organization.size_class, Organization.ksic_code, func.count()
+        )
         .where(readable_organizations(actor))
-        .group_by(col)
-        .order_by(func.count().desc())
+        .group_by(Organization.region_code, Organization.size_class, Organization.ksic_code)
     ).all()
-    return [(str(value), count) for value, count in rows]
+    regions: Counter[str] = Counter()
+    sizes: Counter[str] = Counter()
+    divisions: Counter[str] = Counter()
+    for region_code, size, ksic_code, count in rows:
+        regions[region_code] += count
+        sizes[size] += count
+        divisions[ksic_code[:2]] += count
+    return OrgCounts(
+        total=sum(regions.values()),
+        by_region=regions.most_common(),
+        by_size_class=sizes.most_common(),
+        by_ksic_division=divisions.most_common(),
+        computed_at=utcnow(),
+    )
 
 
 # ---------------------------------------------------------------- revenue bands

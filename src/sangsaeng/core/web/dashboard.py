@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -27,10 +29,33 @@ class SponsorPanel:
 @dataclass
 class Dashboard:
     memberships: list[tuple[Organization, str]]
-    org_total: int = 0
+    counts: orgs.OrgCounts | None = None
     charts: list[dict] = field(default_factory=list)
     sponsors: list[SponsorPanel] = field(default_factory=list)
     own_orgs: list[orgs.OrgDetail] = field(default_factory=list)
+
+
+class _CountsCache:
+    """Registry-wide counts (identical for every operator and admin), kept briefly per process:
+    they scan every organization, and the dashboard is the most visited page."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[float, orgs.OrgCounts]] = {}
+
+    def get(self, key: str, ttl: float, compute) -> orgs.OrgCounts:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit and now - hit[0] < ttl:
+            return hit[1]
+        value = compute()
+        with self._lock:
+            self._entries[key] = (now, value)
+        return value
+
+
+_registry_counts = _CountsCache()
 
 
 def _bar(chart_id: str, title: str, rows: list[tuple[str, int]], label) -> dict:
@@ -43,27 +68,37 @@ def _bar(chart_id: str, title: str, rows: list[tuple[str, int]], label) -> dict:
     }
 
 
-def build(session: Session, actor: Actor) -> Dashboard:
+def _region_name(code: str) -> str:
+    found = reference.region(code)
+    return found.name if found else code
+
+
+def _size_name(code: str) -> str:
+    found = reference.size_class(code)
+    return found.name if found else code
+
+
+def build(session: Session, actor: Actor, *, cache_seconds: float = 0) -> Dashboard:
     board = Dashboard(memberships=accounts.own_memberships(session, actor))
     if actor.is_admin or actor.has_role(Role.OPERATOR):
-        by_region = orgs.counts_by(session, actor, "region")
-        board.org_total = sum(n for _c, n in by_region)
-        region_name = lambda c: ((r := reference.region(c)) and r.name) or c  # noqa: E731
-        size_name = lambda c: ((s := reference.size_class(c)) and s.name) or c  # noqa: E731
-        division_name = lambda c: reference.ksic_label(c)  # noqa: E731
+        key = str(session.get_bind().url)
+        counts = _registry_counts.get(key, cache_seconds, lambda: orgs.org_counts(session, actor))
+        board.counts = counts
         board.charts = [
-            _bar("chart-region", gettext("Organizations by region"), by_region, region_name),
+            _bar(
+                "chart-region", gettext("Organizations by region"), counts.by_region, _region_name
+            ),
             _bar(
                 "chart-size",
                 gettext("Organizations by size class"),
-                orgs.counts_by(session, actor, "size_class"),
-                size_name,
+                counts.by_size_class,
+                _size_name,
             ),
             _bar(
                 "chart-ksic",
                 gettext("Top 10 industries (KSIC division)"),
-                orgs.counts_by(session, actor, "ksic_division")[:10],
-                division_name,
+                counts.by_ksic_division[:10],
+                reference.ksic_label,
             ),
         ]
     for org, role in board.memberships:

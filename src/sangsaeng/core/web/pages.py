@@ -17,6 +17,7 @@ from sangsaeng.core.web.deps import (
     CurrentActor,
     OptionalActor,
     SessionDep,
+    SettingsDep,
 )
 from sangsaeng.core.web.forms import safe_next, see_other
 from sangsaeng.core.web.templating import render
@@ -31,8 +32,10 @@ def healthz(db: SessionDep):
 
 
 @router.get("/")
-def home(request: Request, db: SessionDep, actor: CurrentActor):
-    return render(request, "dashboard.html", {"board": dashboard.build(db, actor)})
+def home(request: Request, db: SessionDep, settings: SettingsDep, actor: CurrentActor):
+    board = dashboard.build(db, actor, cache_seconds=settings.dashboard_cache_seconds)
+    context = {"board": board, "cache_seconds": int(settings.dashboard_cache_seconds)}
+    return render(request, "dashboard.html", context)
 
 
 @router.post("/lang", dependencies=[CsrfChecked])

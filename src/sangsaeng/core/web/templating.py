@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -57,6 +59,13 @@ def kind_label(kind: str) -> str:
     return str(_KIND_LABELS.get(kind, kind))
 
 
+_SEOUL = ZoneInfo("Asia/Seoul")
+
+
+def seoul_time(moment: datetime) -> str:
+    return moment.astimezone(_SEOUL).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def _number(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,}"
 
@@ -76,6 +85,7 @@ def build_templates() -> Jinja2Templates:
         json_script=_json_script,
         number=_number,
         role_label=role_label,
+        seoul_time=seoul_time,
         kind_label=kind_label,
         version=__version__,
     )
