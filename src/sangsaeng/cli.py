@@ -202,6 +202,14 @@ def demo_logins(as_json: JsonOpt = False) -> None:
         print(f"  {login['email']:<32} {', '.join(login['roles'])}")
 
 
+def _configure_logging() -> None:
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
@@ -211,6 +219,7 @@ def serve(
     """Serve the web application."""
     import uvicorn
 
+    _configure_logging()
     uvicorn.run(
         "sangsaeng.app:create_app",
         factory=True,
@@ -227,6 +236,7 @@ def worker(workers: Annotated[int, typer.Option(help="Worker threads")] = 2) -> 
     """Run the background job worker (Huey consumer)."""
     from sangsaeng.jobs import get_huey
 
+    _configure_logging()
     consumer = get_huey().create_consumer(workers=workers, worker_type="thread")
     consumer.run()
 
