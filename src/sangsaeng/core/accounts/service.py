@@ -246,24 +246,35 @@ def login(
 
 def resolve_session(
     session: Session, raw_token: str, policy: SessionPolicy, now: datetime | None = None
-) -> tuple[UserSession, User] | None:
-    """The live session for a cookie token, or ``None`` when unknown or timed out."""
+) -> tuple[UserSession, Actor] | None:
+    """The live session for a cookie token and its actor, or ``None`` when unknown or timed out.
+
+    One query (session, user and memberships together): it runs on every page view.
+    """
     now = now or utcnow()
-    row = session.execute(
-        select(UserSession, User)
+    rows = session.execute(
+        select(UserSession, User, Membership.organization_id, Membership.role)
         .join(User, User.id == UserSession.user_id)
+        .outerjoin(Membership, Membership.user_id == User.id)
         .where(UserSession.id == token_hash(raw_token))
-    ).first()
-    if row is None:
+    ).all()
+    if not rows:
         return None
-    record, user = row
+    record, user = rows[0][0], rows[0][1]
     if now - record.last_seen_at > policy.idle or now - record.created_at > policy.absolute:
         return None  # refused; the hourly purge deletes the row
     if not user.is_active:
         return None
     if now - record.last_seen_at > _LAST_SEEN_RESOLUTION:
         record.last_seen_at = now
-    return record, user
+    actor = Actor(
+        user_id=user.id,
+        email=user.email,
+        name=user.name,
+        memberships=frozenset((org, role) for _s, _u, org, role in rows if org is not None),
+        session_id=record.id,
+    )
+    return record, actor
 
 
 def purge_expired(

@@ -7,8 +7,9 @@ links: 1 for a direct supplier. Depth is bounded so a cycle in the data cannot r
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import CTE, Select, func, literal, select
+from sqlalchemy import CTE, Select, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from sangsaeng.core.models import Organization, SupplierLink
@@ -46,9 +47,11 @@ def supplier_tiers(session: Session, sponsor_id: int) -> dict[int, int]:
     return {org_id: tier for org_id, tier in rows if org_id != sponsor_id}
 
 
-def tiers_of(session: Session, org_id: int) -> list[tuple[Organization, int]]:
-    """For one organization, its tier under each sponsor above it, nearest first."""
+@cache
+def _tiers_of_statement() -> Select:
+    """Built once with a bound parameter: SQLAlchemy then reuses its compiled form."""
     links = SupplierLink.__table__
+    org_id = bindparam("org_id")
     base = select(links.c.buyer_id.label("org_id"), literal(1).label("depth")).where(
         links.c.supplier_id == org_id
     )
@@ -64,10 +67,15 @@ def tiers_of(session: Session, org_id: int) -> list[tuple[Organization, int]]:
         .group_by(chain.c.org_id)
         .subquery()
     )
-    rows = session.execute(
+    return (
         select(Organization, nearest.c.tier)
         .join(nearest, nearest.c.org_id == Organization.id)
         .where(Organization.kind == "sponsor", Organization.id != org_id)
         .order_by(nearest.c.tier, Organization.name_ko)
-    ).all()
+    )
+
+
+def tiers_of(session: Session, org_id: int) -> list[tuple[Organization, int]]:
+    """For one organization, its tier under each sponsor above it, nearest first."""
+    rows = session.execute(_tiers_of_statement(), {"org_id": org_id}).all()
     return [(sponsor, tier) for sponsor, tier in rows]

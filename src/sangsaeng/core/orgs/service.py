@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -284,26 +284,25 @@ def list_orgs(
 
 def org_detail(session: Session, actor: Actor, org_id: int) -> OrgDetail:
     org = get_org(session, actor, org_id)
-    readable = readable_organizations(actor)
-    suppliers = session.scalars(
-        select(Organization)
-        .join(SupplierLink, SupplierLink.supplier_id == Organization.id)
-        .where(SupplierLink.buyer_id == org.id, readable)
+    # Both directions in one round trip. A supplier may always know who buys from it, even
+    # where it cannot open their pages; its own suppliers are listed only where readable.
+    is_supplier = SupplierLink.supplier_id == Organization.id
+    neighbours = session.execute(
+        select(Organization, is_supplier.label("is_supplier"))
+        .join(
+            SupplierLink,
+            (is_supplier & (SupplierLink.buyer_id == org.id))
+            | ((SupplierLink.buyer_id == Organization.id) & (SupplierLink.supplier_id == org.id)),
+        )
+        .where(or_(~is_supplier, readable_organizations(actor)))
         .order_by(Organization.name_ko)
-    )
-    buyers = session.scalars(
-        select(Organization)
-        .join(SupplierLink, SupplierLink.buyer_id == Organization.id)
-        .where(SupplierLink.supplier_id == org.id)
-        .order_by(Organization.name_ko)
-    )
+    ).all()
     return OrgDetail(
         org=org,
         revenue_band=band_for(revenue_bands(session), org.revenue_krw),
         supplier_tiers=graph.tiers_of(session, org.id),
-        suppliers=list(suppliers),
-        # A supplier may always know who buys from it, even where it cannot open their pages.
-        buyers=list(buyers),
+        suppliers=[o for o, supplies in neighbours if supplies],
+        buyers=[o for o, supplies in neighbours if not supplies],
     )
 
 

@@ -82,9 +82,8 @@ def get_optional_actor(request: Request, db: SessionDep, settings: SettingsDep) 
     elif raw := request.cookies.get(SESSION_COOKIE):
         found = accounts.resolve_session(db, raw, session_policy(settings))
         if found is not None:
-            record, user = found
+            record, actor = found
             request.state.session_csrf = record.csrf_token
-            actor = accounts.load_actor(db, user, session_id=record.id)
             # Cookie-authenticated API writes need the CSRF header; forms check their own field.
             if request.url.path.startswith("/api/") and request.method in _UNSAFE:
                 check_csrf_value(request, request.headers.get(CSRF_HEADER))
