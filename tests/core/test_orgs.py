@@ -298,3 +298,24 @@ def test_revenue_bands_are_editable_and_apply_at_once(client, db):
     assert response.status_code == 422
     assert "빈틈없이" in response.json()["details"]["bands"]
     assert len(client.get("/api/v1/revenue-bands", headers=bearer(token)).json()) == 2
+
+
+def test_org_page_lists_buyers_always_and_suppliers_only_where_readable(client, db):
+    sponsor = make_org(db, kind="sponsor", size_class="large", name_ko="구매대기업")
+    me = make_org(db, name_ko="우리회사")
+    my_supplier = make_org(db, name_ko="하위협력사")
+    link(db, sponsor, me)
+    link(db, me, my_supplier)
+    user = make_user(db, roles=[(me, "sme")])
+    db.commit()
+    token = api_token(db, user)
+    detail = client.get(f"/api/v1/organizations/{me.id}", headers=bearer(token)).json()
+    assert [b["name"] for b in detail["buyers"]] == ["구매대기업"]  # whom it sells to
+    # Its own supplier is another tenant: linked, but not readable, so not listed.
+    assert detail["suppliers"] == []
+    sponsor_user = make_user(db, roles=[(sponsor, "sponsor")])
+    db.commit()
+    seen = client.get(
+        f"/api/v1/organizations/{me.id}", headers=bearer(api_token(db, sponsor_user))
+    ).json()
+    assert [s["name"] for s in seen["suppliers"]] == ["하위협력사"]

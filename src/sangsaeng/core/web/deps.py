@@ -23,7 +23,8 @@ CSRF_FIELD = "csrf_token"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def get_settings_dep(request: Request) -> Settings:
+# Dependencies that do no I/O are async: FastAPI runs sync ones in the thread pool, a hop each.
+async def get_settings_dep(request: Request) -> Settings:
     return request.app.state.settings
 
 
@@ -94,7 +95,7 @@ def get_optional_actor(request: Request, db: SessionDep, settings: SettingsDep) 
 OptionalActor = Annotated[Actor | None, Depends(get_optional_actor)]
 
 
-def get_actor(actor: OptionalActor) -> Actor:
+async def get_actor(actor: OptionalActor) -> Actor:
     if actor is None:
         raise NotAuthenticated()
     return actor
