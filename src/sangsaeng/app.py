@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.read_session_factory = make_session_factory(
+        engine.execution_options(isolation_level="AUTOCOMMIT")
+    )
     app.state.templates = build_templates()
     settings.resolved_secret_key()
 
