@@ -88,10 +88,7 @@ def seed_database(
 
 
 def describe(summary: dict) -> str:
-    lines = [
+    return (
         f"Seeded {summary['organizations']} organizations {summary['by_kind']} and "
-        f"{summary['supplier_links']} supplier links.",
-        f"Demo logins (password: {summary['password']}):",
-    ]
-    lines += [f"  {login['email']:<32} {', '.join(login['roles'])}" for login in summary["logins"]]
-    return "\n".join(lines)
+        f"{summary['supplier_links']} supplier links; `sangsaeng demo logins` lists the logins."
+    )

@@ -73,6 +73,8 @@ def _number(value: int | float | None) -> str:
 def build_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=[str(p) for p in TEMPLATE_DIRS])
     env = templates.env
+    # Templates ship with the package: no stat() of every template file on every render.
+    env.auto_reload = False
     env.globals.update(
         _=gettext,
         get_locale=get_locale,
