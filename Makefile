@@ -62,7 +62,7 @@ e2e: dev
 ## Translations: extract messages, then merge them into the Korean catalog.
 i18n: dev
 	$(BIN)/pybabel extract -F babel.cfg -k Msg -k _ -k gettext -k N_ --no-location --omit-header --no-wrap -o messages.pot .
-	$(BIN)/pybabel update -i messages.pot -d src/sangsaeng/core/locales -l ko --no-wrap --omit-header
+	$(BIN)/pybabel update -i messages.pot -d src/sangsaeng/core/locales -l ko --no-wrap --omit-header --no-fuzzy-matching
 	rm -f messages.pot
 
 ## Re-vendor front-end assets from the npm registry (committed; pages never load a CDN).

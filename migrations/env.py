@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from sangsaeng.core import models  # noqa: F401  (registers the core tables)
+from sangsaeng import all_models  # noqa: F401  (registers every table)
 from sangsaeng.db import Base, make_engine, normalize_url
 from sangsaeng.settings import get_settings
 

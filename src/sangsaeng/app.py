@@ -10,6 +10,8 @@ from fastapi.staticfiles import StaticFiles
 from sangsaeng import __version__
 from sangsaeng.core.accounts import api as accounts_api
 from sangsaeng.core.accounts import pages as accounts_pages
+from sangsaeng.core.audit import api as audit_api
+from sangsaeng.core.audit import pages as audit_pages
 from sangsaeng.core.orgs import api as orgs_api
 from sangsaeng.core.orgs import pages as orgs_pages
 from sangsaeng.core.web import errors
@@ -48,8 +50,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         shell_pages.router,
         accounts_pages.router,
         orgs_pages.router,
+        audit_pages.router,
         accounts_api.router,
         orgs_api.router,
+        audit_api.router,
     ):
         app.include_router(router)
     errors.install(app)

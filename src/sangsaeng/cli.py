@@ -70,6 +70,37 @@ def db_downgrade(revision: str, as_json: JsonOpt = False) -> None:
     _emit({"downgraded_to": revision}, as_json, f"Database downgraded to {revision}.")
 
 
+@db_app.command("grant-app-role")
+def db_grant_app_role(role: str, as_json: JsonOpt = False) -> None:
+    """PostgreSQL: let ROLE (the application's login, not the tables' owner) read and write every
+    table, but only SELECT and INSERT the audit log. Run as the owner after `db upgrade`."""
+    import re
+
+    from sqlalchemy import text
+
+    from sangsaeng.db import make_engine
+
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", role):
+        _fail({"code": "invalid_input", "message": f"not a plain role name: {role}"}, as_json)
+    engine = make_engine(get_settings().database_url)
+    if engine.dialect.name != "postgresql":
+        _fail({"code": "invalid_input", "message": "roles exist on PostgreSQL only"}, as_json)
+    with engine.begin() as conn:
+        for statement in (
+            f"GRANT USAGE ON SCHEMA public TO {role}",
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}",
+            f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}",
+            f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM {role}",
+        ):
+            conn.execute(text(statement))
+    engine.dispose()
+    _emit(
+        {"role": role, "audit_events": ["SELECT", "INSERT"]},
+        as_json,
+        f"Granted {role}: all tables, audit log append-only.",
+    )
+
+
 @users_app.command("create")
 def users_create(
     email: str,

@@ -209,6 +209,8 @@ ROUTES = [
     ),
     # --- admin pages
     Route("GET", "/admin/users", ONLY_ADMIN),
+    Route("GET", "/admin/audit", ONLY_ADMIN),
+    Route("GET", "/admin/audit/export.{fmt}", ONLY_ADMIN, params=lambda w: {"fmt": "csv"}),
     Route(
         "POST",
         "/admin/users/{user_id}/reset-link",
@@ -300,6 +302,7 @@ ROUTES = [
             },
         ],
     ),
+    Route("GET", "/api/v1/audit", ONLY_ADMIN),
     Route("GET", "/api/v1/reference/ksic", {}),
     Route("GET", "/api/v1/reference/regions", {}),
 ]

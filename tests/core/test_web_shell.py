@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from sangsaeng.app import create_app
 from sangsaeng.core.accounts import service
+from sangsaeng.core.audit.models import AuditEvent
 from sangsaeng.core.models import ApiToken, Organization, User
 from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.db import Base
@@ -207,12 +208,17 @@ def test_bearer_api_writes_need_no_csrf_token(make_client, db):
 
 # Columns a read may touch: session and token bookkeeping.
 _BOOKKEEPING = {("user_sessions", "last_seen_at"), ("api_tokens", "last_used_at")}
+# A read may append to the audit log (downloads and denials are logged), nothing else.
+_ACCESS_LOG = "audit_events"
+_READ_EVENTS = {"audit.export", "permission.denied"}
 
 
 def snapshot(engine) -> dict[str, list[tuple]]:
     state = {}
     with engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
+            if table.name == _ACCESS_LOG:
+                continue
             columns = [c for c in table.columns if (table.name, c.name) not in _BOOKKEEPING]
             rows = conn.execute(select(*columns)).all()
             state[table.name] = sorted((tuple(r) for r in rows), key=repr)
@@ -245,11 +251,14 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "user_id": other.id,
         "token_id": token_id,
         "token": reset_raw,
+        "fmt": "csv",
     }
 
     routes = get_routes(app)
     assert len(routes) >= 15, [r.path for r in routes]
     before = snapshot(engine)
+    logged_before = fresh(db).scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+    logged_before = [(e.id, e.action, e.details) for e in logged_before]
     visited = {}
     for route in routes:
         unknown = set(route.param_convertors) - params.keys()
@@ -265,6 +274,12 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         t: len(rows) for t, rows in before.items()
     }
     assert after == before
+    logged = [
+        (e.id, e.action, e.details)
+        for e in fresh(db).scalars(select(AuditEvent).order_by(AuditEvent.id))
+    ]
+    assert logged[: len(logged_before)] == logged_before
+    assert {action for _id, action, _d in logged[len(logged_before) :]} <= _READ_EVENTS
     # The walk really reached the pages (not just login redirects).
     assert {s for (who, _p), s in visited.items() if who == "admin"} <= {200, 303}
     for path in ("/", "/orgs", "/orgs/{org_id}", "/admin/users", "/api/v1/organizations"):

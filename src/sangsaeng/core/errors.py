@@ -12,6 +12,8 @@ class SangsaengError(Exception):
     def __init__(self, message: Msg | str | None = None, *, details: object = None) -> None:
         self.message = message if message is not None else self.default_message()
         self.details = details
+        # Set by the policy when this error is a permission denial, for the audit log.
+        self.denial: dict | None = None
         super().__init__(str(self.message))
 
     def default_message(self) -> Msg:

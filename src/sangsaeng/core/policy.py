@@ -41,6 +41,7 @@ class Action(StrEnum):
     REVENUE_BANDS_EDIT = "revenue_bands.edit"
     REFERENCE_READ = "reference.read"
     OWN_ACCOUNT = "account.own"
+    AUDIT_READ = "audit.read"
 
 
 _SCOPE_OF_ACTION = {
@@ -52,6 +53,7 @@ _SCOPE_OF_ACTION = {
     Action.OWN_ACCOUNT: Scope.WRITE,
     Action.USERS_MANAGE: Scope.ADMIN,
     Action.REVENUE_BANDS_EDIT: Scope.ADMIN,
+    Action.AUDIT_READ: Scope.ADMIN,
 }
 
 # Roles whose members speak for their organization's own profile and supply chain.
@@ -125,7 +127,7 @@ def can(session: Session, actor: Actor, action: Action, obj: object = None) -> b
             if not isinstance(obj, Organization):
                 return False
             return actor.is_admin or actor.has_role(Role.OPERATOR) or _owns_org(actor, obj.id)
-        case Action.USERS_MANAGE | Action.REVENUE_BANDS_EDIT:
+        case Action.USERS_MANAGE | Action.REVENUE_BANDS_EDIT | Action.AUDIT_READ:
             return actor.is_admin
     return False
 
@@ -137,9 +139,14 @@ def assert_can(session: Session, actor: Actor, action: Action, obj: object = Non
     hidden = isinstance(obj, Organization) and (
         action == Action.ORG_READ or not can(session, actor, Action.ORG_READ, obj)
     )
-    if hidden:
-        raise NotFound()
-    raise Forbidden()
+    error = NotFound() if hidden else Forbidden()
+    # The web layer logs this denial in its own transaction (the request's is rolled back).
+    error.denial = {
+        "action": str(action),
+        "object_type": type(obj).__name__.lower() if obj is not None else None,
+        "object_id": getattr(obj, "id", None),
+    }
+    raise error
 
 
 def readable_organizations(actor: Actor) -> ColumnElement[bool]:

@@ -23,6 +23,7 @@ from sangsaeng.core.accounts.passwords import (
     token_hash,
     verify_password,
 )
+from sangsaeng.core.audit.service import changes, record
 from sangsaeng.core.errors import InvalidInput, NotAuthenticated, NotFound, TooManyRequests
 from sangsaeng.core.i18n import SUPPORTED_LOCALES, Msg
 from sangsaeng.core.models import (
@@ -93,6 +94,14 @@ def create_user(session: Session, actor: Actor, *, email: str, name: str, passwo
             session.add(user)
     except IntegrityError as exc:
         raise InvalidInput({"email": Msg("This email address is already registered.")}) from exc
+    record(
+        session,
+        actor,
+        "user.create",
+        object_type="user",
+        object_id=user.id,
+        details={"email": user.email},
+    )
     return user
 
 
@@ -116,6 +125,15 @@ def add_membership(
     membership = Membership(user_id=user_id, organization_id=organization_id, role=str(role))
     session.add(membership)
     session.flush()
+    record(
+        session,
+        actor,
+        "membership.add",
+        object_type="user",
+        object_id=user_id,
+        organization_id=organization_id,
+        details={"role": str(role)},
+    )
     return membership
 
 
@@ -208,6 +226,7 @@ def login(
         or _recent_failures(session, LoginAttempt.ip, ip, since) >= throttle.max_failures
     ):
         log.warning("login throttled email=%s ip=%s", email_key, ip)
+        record(session, None, "login.throttled", email=email_key)
         raise TooManyRequests(
             Msg(
                 "Too many failed sign-in attempts. Please try again in {minutes} minutes.",
@@ -221,6 +240,14 @@ def login(
     if not ok:
         session.flush()
         log.warning("login failed email=%s ip=%s", email_key, ip)
+        record(
+            session,
+            None,
+            "login.failed",
+            email=email_key,
+            object_type="user" if user else None,
+            object_id=user.id if user else None,
+        )
         raise InvalidInput(
             {"password": Msg("The email or password is incorrect.")},
             message=Msg("The email or password is incorrect."),
@@ -229,7 +256,7 @@ def login(
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     raw = new_token()
-    record = UserSession(
+    opened = UserSession(
         id=token_hash(raw),
         user_id=user.id,
         csrf_token=secrets.token_urlsafe(32),
@@ -238,10 +265,11 @@ def login(
         ip=ip[:45],
         user_agent=(user_agent or "")[:300],
     )
-    session.add(record)
+    session.add(opened)
     session.flush()
     log.info("login ok user=%s ip=%s", user.id, ip)
-    return raw, record, user
+    record(session, None, "login.ok", email=user.email, object_type="user", object_id=user.id)
+    return raw, opened, user
 
 
 def resolve_session(
@@ -260,21 +288,21 @@ def resolve_session(
     ).all()
     if not rows:
         return None
-    record, user = rows[0][0], rows[0][1]
-    if now - record.last_seen_at > policy.idle or now - record.created_at > policy.absolute:
+    found, user = rows[0][0], rows[0][1]
+    if now - found.last_seen_at > policy.idle or now - found.created_at > policy.absolute:
         return None  # refused; the hourly purge deletes the row
     if not user.is_active:
         return None
-    if now - record.last_seen_at > _LAST_SEEN_RESOLUTION:
-        record.last_seen_at = now
+    if now - found.last_seen_at > _LAST_SEEN_RESOLUTION:
+        found.last_seen_at = now
     actor = Actor(
         user_id=user.id,
         email=user.email,
         name=user.name,
         memberships=frozenset((org, role) for _s, _u, org, role in rows if org is not None),
-        session_id=record.id,
+        session_id=found.id,
     )
-    return record, actor
+    return found, actor
 
 
 def purge_expired(
@@ -305,7 +333,11 @@ def purge_expired(
 
 
 def logout(session: Session, raw_token: str) -> None:
-    session.execute(delete(UserSession).where(UserSession.id == token_hash(raw_token)))
+    found = session.get(UserSession, token_hash(raw_token))
+    if found is not None:
+        record(session, None, "logout", object_type="user", object_id=found.user_id)
+        session.delete(found)
+        session.flush()
 
 
 def _end_sessions(session: Session, user_id: int, keep: str | None = None) -> None:
@@ -329,9 +361,13 @@ def update_profile(session: Session, actor: Actor, *, name: str, locale: str) ->
         raise InvalidInput(errors)
     user = session.get(User, actor.user_id)
     assert user is not None
+    before = {"name": user.name, "locale": user.locale}
     user.name = name.strip()
     user.locale = locale
     session.flush()
+    diff = changes(before, {"name": user.name, "locale": user.locale})
+    if diff:
+        record(session, actor, "user.profile", object_type="user", object_id=user.id, details=diff)
     return user
 
 
@@ -355,6 +391,7 @@ def change_password(session: Session, actor: Actor, *, current: str, new: str) -
     user.password_changed_at = utcnow()
     _end_sessions(session, user.id, keep=actor.session_id)
     session.flush()
+    record(session, actor, "user.password_change", object_type="user", object_id=user.id)
 
 
 # ---------------------------------------------------------------- API tokens
@@ -389,6 +426,14 @@ def create_token(
     )
     session.add(token)
     session.flush()
+    record(
+        session,
+        actor,
+        "token.create",
+        object_type="api_token",
+        object_id=token.id,
+        details={"name": token.name, "scopes": chosen},
+    )
     return raw, token
 
 
@@ -413,6 +458,7 @@ def revoke_token(session: Session, actor: Actor, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
         session.flush()
+        record(session, actor, "token.revoke", object_type="api_token", object_id=token.id)
     return token
 
 
@@ -459,6 +505,7 @@ def issue_password_reset(
     session.add(reset)
     session.flush()
     log.info("password reset issued user=%s by=%s", user_id, actor.user_id)
+    record(session, actor, "user.password_reset_issue", object_type="user", object_id=user_id)
     return raw, reset
 
 
@@ -480,6 +527,14 @@ def complete_password_reset(session: Session, raw: str, *, new_password: str) ->
     reset.used_at = utcnow()
     _end_sessions(session, user.id)
     session.flush()
+    record(
+        session,
+        None,
+        "user.password_reset",
+        email=user.email,
+        object_type="user",
+        object_id=user.id,
+    )
     return user
 
 

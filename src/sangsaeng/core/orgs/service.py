@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sangsaeng.core import reference
+from sangsaeng.core.audit.service import changes, record
 from sangsaeng.core.errors import InvalidInput, NotFound
 from sangsaeng.core.i18n import Msg, get_locale
 from sangsaeng.core.ids import format_business_no, normalize_business_no
@@ -165,6 +166,15 @@ def create_org(session: Session, actor: Actor, values: dict[str, object]) -> Org
             session.add(org)
     except IntegrityError as exc:
         raise _duplicate_error() from exc
+    record(
+        session,
+        actor,
+        "org.create",
+        object_type="organization",
+        object_id=org.id,
+        organization_id=org.id,
+        details=changes({}, clean),
+    )
     return org
 
 
@@ -177,9 +187,21 @@ def update_org(
     clean = _clean_fields(values, partial=True)
     if "kind" in clean and clean["kind"] != org.kind and not actor.is_admin:
         raise InvalidInput({"kind": Msg("Only administrators can change the organization type.")})
+    before = {key: getattr(org, key) for key in clean}
     for key, value in clean.items():
         setattr(org, key, value)
     session.flush()
+    diff = changes(before, clean)
+    if diff:
+        record(
+            session,
+            actor,
+            "org.update",
+            object_type="organization",
+            object_id=org.id,
+            organization_id=org.id,
+            details=diff,
+        )
     return org
 
 
@@ -228,6 +250,15 @@ def add_supplier(
     try:
         with session.begin_nested():
             session.add(link)
+        record(
+            session,
+            actor,
+            "org.supplier_add",
+            object_type="organization",
+            object_id=buyer.id,
+            organization_id=buyer.id,
+            details={"supplier_id": supplier.id},
+        )
     except IntegrityError:
         link = session.scalar(
             select(SupplierLink).where(
@@ -247,6 +278,15 @@ def remove_supplier(session: Session, actor: Actor, buyer_id: int, supplier_id: 
     )
     if result.rowcount == 0:
         raise NotFound()
+    record(
+        session,
+        actor,
+        "org.supplier_remove",
+        object_type="organization",
+        object_id=buyer.id,
+        organization_id=buyer.id,
+        details={"supplier_id": supplier_id},
+    )
 
 
 # ---------------------------------------------------------------- queries
@@ -396,10 +436,15 @@ def replace_revenue_bands(
             raise InvalidInput({"bands": Msg("Band codes must be unique.")})
         codes.add(band["code"])
         expected_min = band["max_krw"]
+    before = [
+        {"code": b.code, "min_krw": b.min_krw, "max_krw": b.max_krw} for b in revenue_bands(session)
+    ]
     session.execute(delete(RevenueBand))
     rows = [RevenueBand(position=i, **b) for i, b in enumerate(bands)]
     session.add_all(rows)
     session.flush()
+    after = [{"code": b.code, "min_krw": b.min_krw, "max_krw": b.max_krw} for b in rows]
+    record(session, actor, "revenue_bands.replace", details={"before": before, "after": after})
     return rows
 
 

@@ -8,8 +8,10 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from sangsaeng.core.audit import service as audit
 from sangsaeng.core.errors import InvalidInput, NotAuthenticated, SangsaengError
 from sangsaeng.core.i18n import N_, Msg, gettext
 from sangsaeng.core.web.templating import render
@@ -66,7 +68,26 @@ def _status_page(request: Request, status: int, message: object) -> Response:
     )
 
 
+def _log_denial(request: Request, exc: SangsaengError) -> None:
+    actor = getattr(request.state, "actor", None)
+    if exc.denial is None or actor is None:
+        return
+    audit.record_separately(
+        request.app.state.session_factory,
+        actor,
+        "permission.denied",
+        object_type=exc.denial["object_type"],
+        object_id=exc.denial["object_id"],
+        details={
+            "action": exc.denial["action"],
+            "method": request.method,
+            "path": request.url.path,
+        },
+    )
+
+
 async def handle_app_error(request: Request, exc: SangsaengError) -> Response:
+    await run_in_threadpool(_log_denial, request, exc)
     if is_api(request):
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthenticated) else None
         return JSONResponse(

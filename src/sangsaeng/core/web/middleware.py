@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sangsaeng.core import i18n
+from sangsaeng.core.audit.service import client_ip
 from sangsaeng.core.web.deps import ANON_CSRF_COOKIE, LANG_COOKIE
 
 # The one inline style allowed: the map library's CSS that the vendored Plotly bundle injects when
@@ -107,6 +108,8 @@ class WebShellMiddleware:
             await send(message)
 
         token = i18n.set_locale(choose_locale(scope, cookies))
+        client = scope.get("client")
+        ip_token = client_ip.set(client[0] if client else None)
         try:
             await self.app(scope, receive, send_with_headers)
         except Exception as exc:
@@ -116,3 +119,4 @@ class WebShellMiddleware:
             await response(scope, receive, send_with_headers)
         finally:
             i18n.reset_locale(token)
+            client_ip.reset(ip_token)

@@ -1,0 +1,4 @@
+"""Every table of every domain, registered on ``Base.metadata`` (for Alembic and test set-up)."""
+
+from sangsaeng.core import models as core_models  # noqa: F401
+from sangsaeng.core.audit import models as audit_models  # noqa: F401
