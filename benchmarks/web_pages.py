@@ -329,8 +329,8 @@ def load_world(url: str, world: World) -> dict[str, int]:
         copy_rows(
             conn,
             "supplier_links",
-            "buyer_id, supplier_id, created_at",
-            ((b, s, now) for b, s in sorted(world.links)),
+            "buyer_id, supplier_id, created_at, buyer_confirmed_at, supplier_confirmed_at",
+            ((b, s, now, now, now) for b, s in sorted(world.links)),
         )
         copy_rows(
             conn,

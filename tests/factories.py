@@ -63,8 +63,18 @@ def make_user(
     return user
 
 
-def link(db: Session, buyer: Organization, supplier: Organization) -> None:
-    db.add(SupplierLink(buyer_id=buyer.id, supplier_id=supplier.id))
+def link(db: Session, buyer: Organization, supplier: Organization, *, confirmed=True) -> None:
+    from sangsaeng.core.models import utcnow
+
+    now = utcnow() if confirmed else None
+    db.add(
+        SupplierLink(
+            buyer_id=buyer.id,
+            supplier_id=supplier.id,
+            buyer_confirmed_at=now,
+            supplier_confirmed_at=now,
+        )
+    )
     db.flush()
 
 

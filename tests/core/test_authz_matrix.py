@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from fastapi.routing import APIRoute
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sangsaeng.app import create_app
@@ -32,6 +33,7 @@ class World:
     tokens: dict = field(default_factory=dict)  # actor -> raw API token
     cookies: dict = field(default_factory=dict)  # actor -> (session cookie, csrf)
     own_token_id: int = 0
+    link_a_d: int = 0
 
 
 def build_world(db: Session) -> World:
@@ -67,6 +69,13 @@ def build_world(db: Session) -> World:
         db, accounts.load_actor(db, users["sme_a"]), name="own", scopes=["read"]
     )
     world.own_token_id = own.id
+    from sangsaeng.core.models import SupplierLink
+
+    world.link_a_d = db.scalar(
+        select(SupplierLink.id).where(
+            SupplierLink.buyer_id == orgs["A"].id, SupplierLink.supplier_id == orgs["D"].id
+        )
+    )
     db.commit()
     return world
 
@@ -102,8 +111,8 @@ def org_a(w: World) -> dict:
     return {"org_id": w.orgs["A"].id}
 
 
-def org_a_supplier_d(w: World) -> dict:
-    return {"org_id": w.orgs["A"].id, "supplier_id": w.orgs["D"].id}
+def org_a_link_d(w: World) -> dict:
+    return {"org_id": w.orgs["A"].id, "link_id": w.link_a_d}
 
 
 def sme_a_user(w: World) -> dict:
@@ -114,7 +123,10 @@ ONLY_ADMIN = {a: 403 for a in SIGNED_IN if a != "admin"}
 ORG_CREATORS_ONLY = {"sme_a": 403, "sme_b": 403, "eval_a": 403, "sponsor_s": 403}
 # Object in tenant A: the other tenant must not learn it exists; roles without the right get 403.
 READ_A = {"sme_b": 404}
+# Links: the organization's own members, operators (registry keepers) and admins.
 WRITE_A = {"sme_b": 404, "eval_a": 403, "sponsor_s": 403}
+# The profile: only its own members and admins (operators read it but do not edit it).
+EDIT_A = {**WRITE_A, "operator": 403}
 OWN_TOKEN = {a: 404 for a in SIGNED_IN if a != "sme_a"}
 
 ROUTES = [
@@ -176,11 +188,11 @@ ROUTES = [
     Route("GET", "/orgs/new", ORG_CREATORS_ONLY),
     Route("POST", "/orgs", ORG_CREATORS_ONLY, default=303, body=new_org_body),
     Route("GET", "/orgs/{org_id}", READ_A, params=org_a),
-    Route("GET", "/orgs/{org_id}/edit", WRITE_A, params=org_a),
+    Route("GET", "/orgs/{org_id}/edit", EDIT_A, params=org_a),
     Route(
         "POST",
         "/orgs/{org_id}/edit",
-        WRITE_A,
+        EDIT_A,
         default=303,
         params=org_a,
         body=lambda w: {
@@ -201,10 +213,26 @@ ROUTES = [
     ),
     Route(
         "POST",
-        "/orgs/{org_id}/suppliers/{supplier_id}/remove",
+        "/orgs/{org_id}/buyers",
         WRITE_A,
         default=303,
-        params=org_a_supplier_d,
+        params=org_a,
+        body=lambda w: {"buyer_business_no": format_business_no(w.orgs["B"].business_no)},
+    ),
+    Route(
+        "POST",
+        "/orgs/{org_id}/links/{link_id}/confirm",
+        WRITE_A,
+        default=303,
+        params=org_a_link_d,
+        body=lambda w: {},
+    ),
+    Route(
+        "POST",
+        "/orgs/{org_id}/links/{link_id}/remove",
+        WRITE_A,
+        default=303,
+        params=org_a_link_d,
         body=lambda w: {},
     ),
     # --- admin pages
@@ -261,7 +289,7 @@ ROUTES = [
     Route(
         "PATCH",
         "/api/v1/organizations/{org_id}",
-        WRITE_A,
+        EDIT_A,
         params=org_a,
         body=lambda w: {"employees": 42},
     ),
@@ -274,11 +302,25 @@ ROUTES = [
         body=lambda w: {"supplier_business_no": w.orgs["B"].business_no},
     ),
     Route(
+        "POST",
+        "/api/v1/organizations/{org_id}/buyers",
+        WRITE_A,
+        default=201,
+        params=org_a,
+        body=lambda w: {"buyer_business_no": w.orgs["B"].business_no},
+    ),
+    Route(
+        "POST",
+        "/api/v1/organizations/{org_id}/links/{link_id}/confirm",
+        WRITE_A,
+        params=org_a_link_d,
+    ),
+    Route(
         "DELETE",
-        "/api/v1/organizations/{org_id}/suppliers/{supplier_id}",
+        "/api/v1/organizations/{org_id}/links/{link_id}",
         WRITE_A,
         default=204,
-        params=org_a_supplier_d,
+        params=org_a_link_d,
     ),
     Route("GET", "/api/v1/revenue-bands", {}),
     Route(
@@ -382,7 +424,7 @@ def test_route_access(route: Route, actor: str, db, make_client):
     foreign = {"sme_b": "A"}.get(actor) or (
         "B" if actor in ("sme_a", "eval_a", "sponsor_s") else None
     )
-    if foreign and not (route.body and "supplier_business_no" in (route.body(world) or {})):
+    if foreign:
         org = world.orgs[foreign]
         assert org.business_no not in response.text
         assert format_business_no(org.business_no) not in response.text

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from sangsaeng.core.errors import InvalidInput
 from sangsaeng.core.models import Organization, SupplierLink
-from sangsaeng.core.orgs import service
+from sangsaeng.core.orgs import service, supply_chain
 from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.db import make_session_factory
 from tests.factories import business_no, make_org
@@ -73,7 +73,9 @@ def test_same_supplier_link_added_concurrently(postgres_only, engine, db):
 
     def add(_i: int):
         with factory() as session:
-            link = service.add_supplier(session, SYSTEM_ACTOR, buyer.id, supplier.business_no)
+            link = supply_chain.declare_link(
+                session, SYSTEM_ACTOR, buyer.id, supplier.business_no, side="buyer"
+            )
             session.commit()
             return link.id
 

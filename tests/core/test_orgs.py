@@ -189,28 +189,98 @@ def test_supplier_tiers_are_the_shortest_path_per_sponsor(db):
     assert graph.supplier_tiers(db, sponsor.id)[d.id] == 2
 
 
-def test_supplier_links_via_api_update_the_derived_tier(client, db):
+def test_a_link_counts_only_once_both_sides_confirm(client, db):
     sponsor = make_org(db, kind="sponsor", size_class="large", name_ko="후원")
-    supplier = make_org(db)
-    user = make_user(db, roles=[(sponsor, "sponsor")])
+    stranger = make_org(db, name_ko="낯선기업")
+    sponsor_user = make_user(db, roles=[(sponsor, "sponsor")])
+    stranger_user = make_user(db, roles=[(stranger, "sme")])
     db.commit()
-    token = api_token(db, user)
-    response = client.post(
+    sponsor_token, stranger_token = api_token(db, sponsor_user), api_token(db, stranger_user)
+    declared = client.post(
         f"/api/v1/organizations/{sponsor.id}/suppliers",
-        json={"supplier_business_no": supplier.business_no},
-        headers=bearer(token),
+        json={"supplier_business_no": stranger.business_no},
+        headers=bearer(sponsor_token),
     )
-    assert response.status_code == 201
-    detail = client.get(f"/api/v1/organizations/{supplier.id}", headers=bearer(token)).json()
-    assert detail["supplier_tiers"] == [
+    assert declared.status_code == 201 and declared.json()["active"] is False
+    assert set(declared.json()) == {"link_id", "active"}  # nothing about the other company
+    # Declaring a link does not let the sponsor read the company.
+    hidden = client.get(f"/api/v1/organizations/{stranger.id}", headers=bearer(sponsor_token))
+    assert hidden.status_code == 404
+    assert graph.supplier_tiers(db, sponsor.id) == {}
+    # The supplier sees the request and confirms it.
+    own = client.get(f"/api/v1/organizations/{stranger.id}", headers=bearer(stranger_token)).json()
+    assert own["buyers"] == [
+        {
+            "link_id": declared.json()["link_id"],
+            "organization_id": sponsor.id,
+            "name": "후원",
+            "status": "awaiting_us",
+        }
+    ]
+    assert own["supplier_tiers"] == []
+    confirmed = client.post(
+        f"/api/v1/organizations/{stranger.id}/links/{declared.json()['link_id']}/confirm",
+        headers=bearer(stranger_token),
+    )
+    assert confirmed.json()["active"] is True
+    detail = client.get(f"/api/v1/organizations/{stranger.id}", headers=bearer(sponsor_token))
+    assert detail.status_code == 200
+    assert detail.json()["supplier_tiers"] == [
         {"sponsor_id": sponsor.id, "sponsor_name": "후원", "tier": 1}
     ]
     self_link = client.post(
         f"/api/v1/organizations/{sponsor.id}/suppliers",
         json={"supplier_business_no": sponsor.business_no},
-        headers=bearer(token),
+        headers=bearer(sponsor_token),
     )
     assert self_link.status_code == 422
+
+
+def test_a_supplier_cannot_join_a_chain_uninvited(client, db):
+    sponsor = make_org(db, kind="sponsor", size_class="large")
+    intruder = make_org(db)
+    user = make_user(db, roles=[(intruder, "sme")])
+    db.commit()
+    token = api_token(db, user)
+    declared = client.post(
+        f"/api/v1/organizations/{intruder.id}/buyers",
+        json={"buyer_business_no": sponsor.business_no},
+        headers=bearer(token),
+    )
+    assert declared.status_code == 201 and declared.json()["active"] is False
+    assert graph.supplier_tiers(db, sponsor.id) == {}
+    # It may withdraw its own declaration.
+    link_id = declared.json()["link_id"]
+    removed = client.delete(
+        f"/api/v1/organizations/{intruder.id}/links/{link_id}", headers=bearer(token)
+    )
+    assert removed.status_code == 204
+
+
+def test_operators_register_links_for_both_sides(client, db, operator):
+    buyer, supplier = make_org(db), make_org(db)
+    db.commit()
+    declared = client.post(
+        f"/api/v1/organizations/{buyer.id}/suppliers",
+        json={"supplier_business_no": supplier.business_no},
+        headers=bearer(operator["token"]),
+    )
+    assert declared.json()["active"] is True
+    assert graph.supplier_tiers(db, buyer.id) == {supplier.id: 1}
+
+
+def test_competitors_do_not_see_each_other_through_a_shared_supplier(client, db):
+    ours = make_org(db, kind="sponsor", size_class="large", name_ko="우리후원사")
+    rival = make_org(db, kind="sponsor", size_class="large", name_ko="경쟁후원사")
+    shared = make_org(db, name_ko="공동협력사")
+    link(db, ours, shared)
+    link(db, rival, shared)
+    user = make_user(db, roles=[(ours, "sponsor")])
+    db.commit()
+    response = client.get(f"/api/v1/organizations/{shared.id}", headers=bearer(api_token(db, user)))
+    assert response.status_code == 200
+    assert "경쟁후원사" not in response.text and str(rival.business_no) not in response.text
+    assert [b["name"] for b in response.json()["buyers"]] == ["우리후원사"]
 
 
 def test_lists_are_scoped_to_what_the_actor_may_read(client, db):
@@ -263,7 +333,7 @@ def test_pagination(client, db, operator):
     client.cookies.set("ss_session", cookie)
     html = client.get("/orgs", params={"q": "페이지기업", "page": 2})
     assert html.status_code == 200
-    assert "3쪽 중 2쪽" in html.text
+    assert "2/3쪽" in html.text
     assert html.text.count("페이지기업") == 20 + 1  # 20 rows, plus the search box's value
     assert "페이지기업20" in html.text and "페이지기업19" not in html.text
 
@@ -300,7 +370,7 @@ def test_revenue_bands_are_editable_and_apply_at_once(client, db):
     assert len(client.get("/api/v1/revenue-bands", headers=bearer(token)).json()) == 2
 
 
-def test_org_page_lists_buyers_always_and_suppliers_only_where_readable(client, db):
+def test_members_see_all_their_links_and_outsiders_only_readable_ones(client, db):
     sponsor = make_org(db, kind="sponsor", size_class="large", name_ko="구매대기업")
     me = make_org(db, name_ko="우리회사")
     my_supplier = make_org(db, name_ko="하위협력사")
@@ -310,12 +380,19 @@ def test_org_page_lists_buyers_always_and_suppliers_only_where_readable(client, 
     db.commit()
     token = api_token(db, user)
     detail = client.get(f"/api/v1/organizations/{me.id}", headers=bearer(token)).json()
-    assert [b["name"] for b in detail["buyers"]] == ["구매대기업"]  # whom it sells to
-    # Its own supplier is another tenant: linked, but not readable, so not listed.
-    assert detail["suppliers"] == []
+    assert [b["name"] for b in detail["buyers"]] == ["구매대기업"]
+    assert [s["name"] for s in detail["suppliers"]] == ["하위협력사"]  # its own, even unreadable
+    stranger = make_org(db)
+    stranger_user = make_user(db, roles=[(stranger, "sme")])
     sponsor_user = make_user(db, roles=[(sponsor, "sponsor")])
     db.commit()
     seen = client.get(
         f"/api/v1/organizations/{me.id}", headers=bearer(api_token(db, sponsor_user))
     ).json()
-    assert [s["name"] for s in seen["suppliers"]] == ["하위협력사"]
+    assert [s["name"] for s in seen["suppliers"]] == ["하위협력사"]  # in the sponsor's chain
+    assert (
+        client.get(
+            f"/api/v1/organizations/{me.id}", headers=bearer(api_token(db, stranger_user))
+        ).status_code
+        == 404
+    )

@@ -81,7 +81,12 @@ class Organization(Base):
 
 
 class SupplierLink(Base):
-    """``buyer`` buys from ``supplier``; supplier tiers are derived from these edges."""
+    """``buyer`` buys from ``supplier``; supplier tiers are derived from these edges.
+
+    A link counts only once both sides confirmed it (an operator or admin confirms both at once):
+    otherwise one company could make itself, or a stranger, part of another's supply chain —
+    and so readable by that chain's sponsor.
+    """
 
     __tablename__ = "supplier_links"
     __table_args__ = (
@@ -95,6 +100,18 @@ class SupplierLink(Base):
         ForeignKey("organizations.id", ondelete="CASCADE"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    buyer_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    supplier_confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    @property
+    def active(self) -> bool:
+        return self.buyer_confirmed_at is not None and self.supplier_confirmed_at is not None
+
+
+def link_is_active(links=None):
+    """SQL condition: both sides confirmed (``links`` is the table or an alias of it)."""
+    table = links if links is not None else SupplierLink.__table__
+    return table.c.buyer_confirmed_at.is_not(None) & table.c.supplier_confirmed_at.is_not(None)
 
 
 class Membership(Base):

@@ -123,7 +123,11 @@ def can(session: Session, actor: Actor, action: Action, obj: object = None) -> b
             return isinstance(obj, Organization) and _can_read_org(session, actor, obj)
         case Action.ORG_CREATE:
             return actor.is_admin or actor.has_role(Role.OPERATOR)
-        case Action.ORG_UPDATE | Action.SUPPLIERS_MANAGE:
+        case Action.ORG_UPDATE:
+            # An organization's own profile is its members' to keep (and the administrators').
+            return isinstance(obj, Organization) and (actor.is_admin or _owns_org(actor, obj.id))
+        case Action.SUPPLIERS_MANAGE:
+            # Operators register supply chains from sponsors' lists, confirming both sides.
             if not isinstance(obj, Organization):
                 return False
             return actor.is_admin or actor.has_role(Role.OPERATOR) or _owns_org(actor, obj.id)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from sangsaeng.core.accounts.passwords import hash_password
-from sangsaeng.core.models import Membership, Organization, SupplierLink, User
+from sangsaeng.core.models import Membership, Organization, SupplierLink, User, utcnow
 from sangsaeng.db import transaction
 from sangsaeng.demo.generator import generate
 
@@ -42,7 +42,8 @@ def seed_database(
     # shows a supply chain above it.
     steel_tier2 = sorted(k for k, t in world.planted_tiers["sponsor-steel"].items() if t == 2)
     sme_key = steel_tier2[0]
-    password_hash = hash_password(DEMO_PASSWORD)  # argon2 is slow by design: hash once, reuse
+    password_hash = hash_password(DEMO_PASSWORD)
+    now = utcnow()  # argon2 is slow by design: hash once, reuse
     with transaction(factory) as session, Progress(console=console, transient=True) as progress:
         task = progress.add_task("demo data", total=len(world.orgs) + len(world.links))
         ids: dict[str, int] = {}
@@ -64,7 +65,14 @@ def seed_database(
             ids[spec.key] = org.id
             progress.advance(task)
         for buyer, supplier in world.links:
-            session.add(SupplierLink(buyer_id=ids[buyer], supplier_id=ids[supplier]))
+            session.add(
+                SupplierLink(
+                    buyer_id=ids[buyer],
+                    supplier_id=ids[supplier],
+                    buyer_confirmed_at=now,
+                    supplier_confirmed_at=now,
+                )
+            )
             progress.advance(task)
         logins = []
         for email, name, org_key, roles in DEMO_LOGINS:

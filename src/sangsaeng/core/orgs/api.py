@@ -8,9 +8,12 @@ from fastapi import APIRouter, Query, Response, status
 
 from sangsaeng.core import reference
 from sangsaeng.core.models import Organization, RevenueBand
-from sangsaeng.core.orgs import service
+from sangsaeng.core.orgs import service, supply_chain
 from sangsaeng.core.orgs.schemas import (
+    BuyerLinkIn,
     CodeName,
+    LinkOut,
+    LinkStateOut,
     OrganizationDetailOut,
     OrganizationIn,
     OrganizationOut,
@@ -100,8 +103,8 @@ def get_organization(org_id: int, db: SessionDep, actor: CurrentActor):
             SupplierTier(sponsor_id=s.id, sponsor_name=s.name_ko, tier=t)
             for s, t in detail.supplier_tiers
         ],
-        suppliers=[_code_name(str(o.id), o.name_ko) for o in detail.suppliers],
-        buyers=[_code_name(str(o.id), o.name_ko) for o in detail.buyers],
+        suppliers=[_link_out(n) for n in detail.suppliers],
+        buyers=[_link_out(n) for n in detail.buyers],
     )
 
 
@@ -111,15 +114,41 @@ def update_organization(org_id: int, body: OrganizationPatch, db: SessionDep, ac
     return organization_out(org, service.revenue_bands(db))
 
 
-@router.post("/organizations/{org_id}/suppliers", status_code=status.HTTP_201_CREATED)
-def add_supplier(org_id: int, body: SupplierLinkIn, db: SessionDep, actor: CurrentActor):
-    link = service.add_supplier(db, actor, org_id, body.supplier_business_no)
-    return {"buyer_id": link.buyer_id, "supplier_id": link.supplier_id}
+def _link_out(n: supply_chain.Neighbour) -> LinkOut:
+    return LinkOut(link_id=n.link.id, organization_id=n.org.id, name=n.org.name_ko, status=n.status)
 
 
-@router.delete("/organizations/{org_id}/suppliers/{supplier_id}", status_code=204)
-def remove_supplier(org_id: int, supplier_id: int, db: SessionDep, actor: CurrentActor):
-    service.remove_supplier(db, actor, org_id, supplier_id)
+@router.post(
+    "/organizations/{org_id}/suppliers",
+    response_model=LinkStateOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def declare_supplier(org_id: int, body: SupplierLinkIn, db: SessionDep, actor: CurrentActor):
+    """This organization buys from the one with that business number (it confirms the link)."""
+    link = supply_chain.declare_link(db, actor, org_id, body.supplier_business_no, side="buyer")
+    return LinkStateOut(link_id=link.id, active=link.active)
+
+
+@router.post(
+    "/organizations/{org_id}/buyers",
+    response_model=LinkStateOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def declare_buyer(org_id: int, body: BuyerLinkIn, db: SessionDep, actor: CurrentActor):
+    """This organization supplies the one with that business number (it confirms the link)."""
+    link = supply_chain.declare_link(db, actor, org_id, body.buyer_business_no, side="supplier")
+    return LinkStateOut(link_id=link.id, active=link.active)
+
+
+@router.post("/organizations/{org_id}/links/{link_id}/confirm", response_model=LinkStateOut)
+def confirm_link(org_id: int, link_id: int, db: SessionDep, actor: CurrentActor):
+    link = supply_chain.confirm_link(db, actor, org_id, link_id)
+    return LinkStateOut(link_id=link.id, active=link.active)
+
+
+@router.delete("/organizations/{org_id}/links/{link_id}", status_code=204)
+def remove_link(org_id: int, link_id: int, db: SessionDep, actor: CurrentActor):
+    supply_chain.remove_link(db, actor, org_id, link_id)
     return Response(status_code=204)
 
 

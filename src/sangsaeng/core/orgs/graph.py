@@ -1,7 +1,7 @@
 """Supply-chain graph queries (recursive CTEs that run on SQLite and PostgreSQL alike).
 
-A supplier's tier for a sponsor is its shortest distance from the sponsor along buyer → supplier
-links: 1 for a direct supplier. Depth is bounded so a cycle in the data cannot run away.
+A supplier's tier for a sponsor is its shortest distance from the sponsor along confirmed buyer →
+supplier links: 1 for a direct supplier. Depth is bounded so a cycle in the data cannot run away.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from functools import cache
 from sqlalchemy import CTE, Select, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
-from sangsaeng.core.models import Organization, SupplierLink
+from sangsaeng.core.models import Organization, SupplierLink, link_is_active
 
 MAX_TIER = 10
 
@@ -22,13 +22,13 @@ def downstream_cte(root_ids: Iterable[int], name: str = "downstream") -> CTE:
     links = SupplierLink.__table__
     roots = list(root_ids)
     base = select(links.c.supplier_id.label("org_id"), literal(1).label("depth")).where(
-        links.c.buyer_id.in_(roots)
+        links.c.buyer_id.in_(roots), link_is_active()
     )
     chain = base.cte(name, recursive=True)
     step = (
         select(links.c.supplier_id, chain.c.depth + 1)
         .join(chain, links.c.buyer_id == chain.c.org_id)
-        .where(chain.c.depth < MAX_TIER)
+        .where(chain.c.depth < MAX_TIER, link_is_active())
     )
     return chain.union(step)
 
@@ -53,13 +53,13 @@ def _tiers_of_statement() -> Select:
     links = SupplierLink.__table__
     org_id = bindparam("org_id")
     base = select(links.c.buyer_id.label("org_id"), literal(1).label("depth")).where(
-        links.c.supplier_id == org_id
+        links.c.supplier_id == org_id, link_is_active()
     )
     chain = base.cte("upstream", recursive=True)
     step = (
         select(links.c.buyer_id, chain.c.depth + 1)
         .join(chain, links.c.supplier_id == chain.c.org_id)
-        .where(chain.c.depth < MAX_TIER)
+        .where(chain.c.depth < MAX_TIER, link_is_active())
     )
     chain = chain.union(step)
     nearest = (

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Query, Request
 
 from sangsaeng.core import reference
 from sangsaeng.core.errors import InvalidInput
-from sangsaeng.core.orgs import service
+from sangsaeng.core.orgs import service, supply_chain
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
 from sangsaeng.core.web.forms import field_errors, notice, see_other
 from sangsaeng.core.web.templating import kind_label, render
@@ -98,15 +98,7 @@ async def org_create(request: Request, db: SessionDep, actor: CurrentActor):
 def org_page(
     request: Request, db: SessionDep, actor: CurrentActor, org_id: int, msg: str | None = None
 ):
-    detail = service.org_detail(db, actor, org_id)
-    context = {
-        "d": detail,
-        "org": detail.org,
-        "band": service.band_label(detail.revenue_band),
-        "can_update": service.can_update(db, actor, detail.org),
-        "notice": notice(msg),
-    }
-    return render(request, "orgs/detail.html", context)
+    return _detail_page(request, db, actor, org_id, notice=notice(msg))
 
 
 @router.get("/orgs/{org_id}/edit")
@@ -128,8 +120,20 @@ async def org_update(request: Request, db: SessionDep, actor: CurrentActor, org_
     return see_other(f"/orgs/{org_id}?msg=saved")
 
 
+def _detail_page(request: Request, db, actor, org_id: int, status: int = 200, **extra):
+    detail = service.org_detail(db, actor, org_id)
+    context = {
+        "d": detail,
+        "org": detail.org,
+        "band": service.band_label(detail.revenue_band),
+        "can_update": service.can_update(db, actor, detail.org),
+        **extra,
+    }
+    return render(request, "orgs/detail.html", context, status)
+
+
 @router.post("/orgs/{org_id}/suppliers", dependencies=[CsrfChecked])
-def supplier_add(
+def supplier_declare(
     request: Request,
     db: SessionDep,
     actor: CurrentActor,
@@ -137,22 +141,50 @@ def supplier_add(
     supplier_business_no: Annotated[str, Form()] = "",
 ):
     try:
-        service.add_supplier(db, actor, org_id, supplier_business_no)
+        link = supply_chain.declare_link(db, actor, org_id, supplier_business_no, side="buyer")
     except InvalidInput as exc:
-        detail = service.org_detail(db, actor, org_id)
-        context = {
-            "d": detail,
-            "org": detail.org,
-            "band": service.band_label(detail.revenue_band),
-            "can_update": True,
-            "supplier_errors": field_errors(exc),
-            "supplier_value": supplier_business_no,
-        }
-        return render(request, "orgs/detail.html", context, 422)
-    return see_other(f"/orgs/{org_id}?msg=supplier_added")
+        return _detail_page(
+            request,
+            db,
+            actor,
+            org_id,
+            422,
+            link_errors=field_errors(exc),
+            supplier_value=supplier_business_no,
+        )
+    return see_other(f"/orgs/{org_id}?msg={'link_confirmed' if link.active else 'link_declared'}")
 
 
-@router.post("/orgs/{org_id}/suppliers/{supplier_id}/remove", dependencies=[CsrfChecked])
-def supplier_remove(db: SessionDep, actor: CurrentActor, org_id: int, supplier_id: int):
-    service.remove_supplier(db, actor, org_id, supplier_id)
-    return see_other(f"/orgs/{org_id}?msg=supplier_removed")
+@router.post("/orgs/{org_id}/buyers", dependencies=[CsrfChecked])
+def buyer_declare(
+    request: Request,
+    db: SessionDep,
+    actor: CurrentActor,
+    org_id: int,
+    buyer_business_no: Annotated[str, Form()] = "",
+):
+    try:
+        link = supply_chain.declare_link(db, actor, org_id, buyer_business_no, side="supplier")
+    except InvalidInput as exc:
+        return _detail_page(
+            request,
+            db,
+            actor,
+            org_id,
+            422,
+            link_errors=field_errors(exc),
+            buyer_value=buyer_business_no,
+        )
+    return see_other(f"/orgs/{org_id}?msg={'link_confirmed' if link.active else 'link_declared'}")
+
+
+@router.post("/orgs/{org_id}/links/{link_id}/confirm", dependencies=[CsrfChecked])
+def link_confirm(db: SessionDep, actor: CurrentActor, org_id: int, link_id: int):
+    supply_chain.confirm_link(db, actor, org_id, link_id)
+    return see_other(f"/orgs/{org_id}?msg=link_confirmed")
+
+
+@router.post("/orgs/{org_id}/links/{link_id}/remove", dependencies=[CsrfChecked])
+def link_remove(db: SessionDep, actor: CurrentActor, org_id: int, link_id: int):
+    supply_chain.remove_link(db, actor, org_id, link_id)
+    return see_other(f"/orgs/{org_id}?msg=link_removed")

@@ -60,10 +60,17 @@ class SupplierTier(BaseModel):
     tier: int
 
 
+class LinkOut(BaseModel):
+    link_id: int
+    organization_id: int
+    name: str
+    status: str = Field(description="active | awaiting_us | awaiting_them")
+
+
 class OrganizationDetailOut(OrganizationOut):
     supplier_tiers: list[SupplierTier]
-    suppliers: list[CodeName]
-    buyers: list[CodeName]
+    suppliers: list[LinkOut]
+    buyers: list[LinkOut]
 
 
 class OrganizationPageOut(BaseModel):
@@ -76,6 +83,15 @@ class OrganizationPageOut(BaseModel):
 
 class SupplierLinkIn(BaseModel):
     supplier_business_no: str
+
+
+class BuyerLinkIn(BaseModel):
+    buyer_business_no: str
+
+
+class LinkStateOut(BaseModel):
+    link_id: int
+    active: bool
 
 
 class RevenueBandIn(BaseModel):

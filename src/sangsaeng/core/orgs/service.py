@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -16,8 +16,8 @@ from sangsaeng.core.audit.service import changes, record
 from sangsaeng.core.errors import InvalidInput, NotFound
 from sangsaeng.core.i18n import Msg, get_locale
 from sangsaeng.core.ids import format_business_no, normalize_business_no
-from sangsaeng.core.models import Organization, RevenueBand, SupplierLink, utcnow
-from sangsaeng.core.orgs import graph
+from sangsaeng.core.models import Organization, RevenueBand, utcnow
+from sangsaeng.core.orgs import graph, supply_chain
 from sangsaeng.core.pagination import Page, paginate
 from sangsaeng.core.policy import Action, Actor, Role, assert_can, can, readable_organizations
 
@@ -44,8 +44,9 @@ class OrgDetail:
     org: Organization
     revenue_band: RevenueBand | None
     supplier_tiers: list[tuple[Organization, int]]
-    suppliers: list[Organization]
-    buyers: list[Organization]
+    suppliers: list[supply_chain.Neighbour]
+    buyers: list[supply_chain.Neighbour]
+    can_manage_links: bool
 
 
 # ---------------------------------------------------------------- validation
@@ -218,77 +219,6 @@ def get_org(session: Session, actor: Actor, org_id: int) -> Organization:
     return org
 
 
-def add_supplier(
-    session: Session, actor: Actor, buyer_id: int, supplier_business_no: str
-) -> SupplierLink:
-    buyer = _get(session, buyer_id)
-    assert_can(session, actor, Action.SUPPLIERS_MANAGE, buyer)
-    digits = normalize_business_no(supplier_business_no)
-    if digits is None:
-        raise InvalidInput(
-            {
-                "supplier_business_no": Msg(
-                    "Enter a valid business registration number (10 digits, e.g. 123-45-67891)."
-                )
-            }
-        )
-    supplier = session.scalar(select(Organization).where(Organization.business_no == digits))
-    if supplier is None:
-        raise InvalidInput(
-            {"supplier_business_no": Msg("No organization is registered with this number.")}
-        )
-    if supplier.id == buyer.id:
-        raise InvalidInput({"supplier_business_no": Msg("An organization cannot supply itself.")})
-    link = session.scalar(
-        select(SupplierLink).where(
-            SupplierLink.buyer_id == buyer.id, SupplierLink.supplier_id == supplier.id
-        )
-    )
-    if link:
-        return link
-    link = SupplierLink(buyer_id=buyer.id, supplier_id=supplier.id)
-    try:
-        with session.begin_nested():
-            session.add(link)
-        record(
-            session,
-            actor,
-            "org.supplier_add",
-            object_type="organization",
-            object_id=buyer.id,
-            organization_id=buyer.id,
-            details={"supplier_id": supplier.id},
-        )
-    except IntegrityError:
-        link = session.scalar(
-            select(SupplierLink).where(
-                SupplierLink.buyer_id == buyer.id, SupplierLink.supplier_id == supplier.id
-            )
-        )
-    return link
-
-
-def remove_supplier(session: Session, actor: Actor, buyer_id: int, supplier_id: int) -> None:
-    buyer = _get(session, buyer_id)
-    assert_can(session, actor, Action.SUPPLIERS_MANAGE, buyer)
-    result = session.execute(
-        delete(SupplierLink).where(
-            SupplierLink.buyer_id == buyer.id, SupplierLink.supplier_id == supplier_id
-        )
-    )
-    if result.rowcount == 0:
-        raise NotFound()
-    record(
-        session,
-        actor,
-        "org.supplier_remove",
-        object_type="organization",
-        object_id=buyer.id,
-        organization_id=buyer.id,
-        details={"supplier_id": supplier_id},
-    )
-
-
 # ---------------------------------------------------------------- queries
 
 
@@ -324,25 +254,14 @@ def list_orgs(
 
 def org_detail(session: Session, actor: Actor, org_id: int) -> OrgDetail:
     org = get_org(session, actor, org_id)
-    # Both directions in one round trip. A supplier may always know who buys from it, even
-    # where it cannot open their pages; its own suppliers are listed only where readable.
-    is_supplier = SupplierLink.supplier_id == Organization.id
-    neighbours = session.execute(
-        select(Organization, is_supplier.label("is_supplier"))
-        .join(
-            SupplierLink,
-            (is_supplier & (SupplierLink.buyer_id == org.id))
-            | ((SupplierLink.buyer_id == Organization.id) & (SupplierLink.supplier_id == org.id)),
-        )
-        .where(or_(~is_supplier, readable_organizations(actor)))
-        .order_by(Organization.name_ko)
-    ).all()
+    links = supply_chain.neighbours(session, actor, org)
     return OrgDetail(
         org=org,
         revenue_band=band_for(revenue_bands(session), org.revenue_krw),
-        supplier_tiers=graph.tiers_of(session, org.id),
-        suppliers=[o for o, supplies in neighbours if supplies],
-        buyers=[o for o, supplies in neighbours if not supplies],
+        supplier_tiers=supply_chain.visible_tiers(session, actor, org),
+        suppliers=[n for n in links if n.is_supplier],
+        buyers=[n for n in links if not n.is_supplier],
+        can_manage_links=can(session, actor, Action.SUPPLIERS_MANAGE, org),
     )
 
 

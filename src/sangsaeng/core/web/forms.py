@@ -14,8 +14,11 @@ NOTICES = {
     "password_reset": Msg("Your password has been reset. Please sign in."),
     "logged_out": Msg("You have been signed out."),
     "token_revoked": Msg("The token has been revoked."),
-    "supplier_added": Msg("The supplier has been linked."),
-    "supplier_removed": Msg("The supplier link has been removed."),
+    "link_declared": Msg(
+        "The link has been registered. It counts once the other organization confirms it."
+    ),
+    "link_confirmed": Msg("The link has been confirmed."),
+    "link_removed": Msg("The link has been removed."),
 }
 
 
