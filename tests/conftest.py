@@ -54,7 +54,7 @@ def fresh_database(backend: str, label: str, tmp_dir: Path) -> tuple[str, callab
     if backend == "sqlite":
         path = tmp_dir / f"{label}.db"
         return f"sqlite:///{path}", lambda: None
-    name = f"sangsaeng_test_{label}"
+    name = f"sangsaeng_test_{label}_{os.getpid()}"  # two suites at once never share a database
     return create_pg_database(name), lambda: drop_pg_database(name)
 
 

@@ -208,9 +208,19 @@ def demo_seed(
 
     factory = make_session_factory(make_engine(get_settings().database_url))
     with factory() as session:
-        if if_empty and demo.has_data(session):
-            _emit({"seeded": False, "reason": "not empty"}, as_json, "Data exists; nothing seeded.")
-            return
+        occupied = demo.has_data(session)
+    if occupied and if_empty:
+        _emit({"seeded": False, "reason": "not empty"}, as_json, "Data exists; nothing seeded.")
+        return
+    if occupied:
+        _fail(
+            {
+                "code": "refused",
+                "message": "the database already holds organizations; "
+                "use --if-empty, or seed an empty database",
+            },
+            as_json,
+        )
     try:
         summary = demo.seed_database(factory, seed=seed, sme_count=smes, console=err)
     except ValueError as exc:
@@ -236,9 +246,12 @@ def demo_logins(as_json: JsonOpt = False) -> None:
 def _configure_logging() -> None:
     import logging
 
+    from sangsaeng.core.web.logs import RedactSecretsFilter
+
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("uvicorn.access").addFilter(RedactSecretsFilter())
 
 
 @app.command()

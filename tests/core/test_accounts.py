@@ -28,6 +28,7 @@ from sangsaeng.core.models import (
 )
 from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.core.web.deps import SESSION_COOKIE
+from sangsaeng.db import make_session_factory
 from tests.factories import PASSWORD, api_token, bearer, csrf_from, login, make_org, make_user
 
 NEW_PASSWORD = "purple monkey dishwasher"  # long, lowercase only: no composition rules
@@ -461,6 +462,7 @@ def test_login_throttle_service_counts_per_account_and_per_ip(db):
             ip="192.0.2.1",
             user_agent=None,
             throttle=policy,
+            attempts=make_session_factory(db.get_bind()),
             now=now,
         )
     assert exc.value.message == Msg(
@@ -474,6 +476,7 @@ def test_login_throttle_service_counts_per_account_and_per_ip(db):
         ip="192.0.2.1",
         user_agent="pytest",
         throttle=policy,
+        attempts=make_session_factory(db.get_bind()),
         now=now + timedelta(minutes=6),
     )
     assert record.id == sha256(raw) and record.user_id == user.id

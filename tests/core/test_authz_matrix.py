@@ -249,8 +249,10 @@ ROUTES = [
     # --- API: own account
     Route("GET", "/api/v1/me", {}),
     Route("GET", "/api/v1/tokens", {}),
+    # Tokens are minted only from a browser session, never by another token (the matrix calls
+    # the API with tokens); tests/core/test_accounts.py covers the session path.
     Route(
-        "POST", "/api/v1/tokens", {}, default=201, body=lambda w: {"name": "ci", "scopes": ["read"]}
+        "POST", "/api/v1/tokens", {}, default=403, body=lambda w: {"name": "ci", "scopes": ["read"]}
     ),
     Route(
         "DELETE",

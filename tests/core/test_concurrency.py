@@ -83,3 +83,31 @@ def test_same_supplier_link_added_concurrently(postgres_only, engine, db):
     assert all(isinstance(r, int) for r in results), results
     count = db.scalar(select(func.count()).select_from(SupplierLink))
     assert count == 1
+
+
+def test_parallel_password_guesses_cannot_pass_the_throttle(postgres_only, app, db):
+    """Thirty wrong guesses at once: no more than the allowed ten reach the password check."""
+    from fastapi.testclient import TestClient
+
+    from tests.factories import csrf_from, make_user
+
+    user = make_user(db, email="target@example.kr")
+    db.commit()
+
+    def guess(i: int) -> int:
+        with TestClient(app, follow_redirects=False, client=(f"198.51.100.{i}", 1000)) as c:
+            page = c.get("/login")
+            response = c.post(
+                "/login",
+                data={
+                    "email": user.email,
+                    "password": f"wrong-{i}",
+                    "csrf_token": csrf_from(page.text),
+                },
+            )
+            return response.status_code
+
+    statuses = run_together(30, guess)
+    assert all(s in (400, 429) for s in statuses), statuses
+    assert sum(s == 400 for s in statuses) <= 10
+    assert sum(s == 429 for s in statuses) >= 20

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
 _SEPARATORS = re.compile(r"[\s\-.]")
+_TEN_DIGITS = re.compile(r"[0-9]{10}")
 
 
 def business_no_check_digit(first_nine: str) -> int:
@@ -18,8 +20,9 @@ def business_no_check_digit(first_nine: str) -> int:
 
 def normalize_business_no(value: str) -> str | None:
     """Ten digits if ``value`` is a valid number (separators allowed), else ``None``."""
-    digits = _SEPARATORS.sub("", value or "")
-    if len(digits) != 10 or not digits.isdigit():
+    # Full-width digits (４２１…) are the same number; other Unicode digits are not digits here.
+    digits = _SEPARATORS.sub("", unicodedata.normalize("NFKC", value or ""))
+    if not _TEN_DIGITS.fullmatch(digits):
         return None
     if business_no_check_digit(digits[:9]) != int(digits[9]):
         return None

@@ -19,7 +19,9 @@ def format_krw(amount: int | None) -> str:
         return f"₩{amount:,}"
     if abs(amount) >= _EOK:
         value = amount / _EOK
-        return f"{value:,.1f}억원" if value % 1 else f"{int(value):,}억원"
+        if value % 1 == 0:
+            return f"{int(value):,}억원"
+        return f"{value:,.2f}".rstrip("0") + "억원"
     if abs(amount) >= _MAN:
         return f"{amount // _MAN:,}만원"
     return f"{amount:,}원"

@@ -55,6 +55,7 @@ def login_submit(
             ip=client_ip(request),
             user_agent=request.headers.get("user-agent"),
             throttle=throttle,
+            attempts=request.app.state.session_factory,
         )
     except (InvalidInput, TooManyRequests) as exc:
         status = exc.status_code if isinstance(exc, TooManyRequests) else 400

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from sangsaeng.core.accounts.passwords import (
     MAX_LENGTH,
@@ -24,7 +24,13 @@ from sangsaeng.core.accounts.passwords import (
     verify_password,
 )
 from sangsaeng.core.audit.service import changes, record
-from sangsaeng.core.errors import InvalidInput, NotAuthenticated, NotFound, TooManyRequests
+from sangsaeng.core.errors import (
+    Forbidden,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    TooManyRequests,
+)
 from sangsaeng.core.i18n import SUPPORTED_LOCALES, Msg
 from sangsaeng.core.models import (
     ApiToken,
@@ -36,6 +42,7 @@ from sangsaeng.core.models import (
     UserSession,
     utcnow,
 )
+from sangsaeng.core.pagination import contains_pattern, paginate
 from sangsaeng.core.policy import Action, Actor, Role, Scope, assert_can
 
 log = logging.getLogger("sangsaeng.auth")
@@ -142,12 +149,13 @@ def list_users(
 ) -> tuple[list[User], int]:
     assert_can(session, actor, Action.USERS_MANAGE)
     stmt = select(User)
-    if query:
-        like = f"%{query.strip().lower()}%"
-        stmt = stmt.where(or_(func.lower(User.email).like(like), User.name.like(f"%{query}%")))
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(User.id).offset((page - 1) * per_page).limit(per_page))
-    return list(rows), total
+    if query.strip():
+        pattern = contains_pattern(query.strip())
+        stmt = stmt.where(
+            or_(User.email.ilike(pattern, escape="\\"), User.name.ilike(pattern, escape="\\"))
+        )
+    result = paginate(session, stmt.order_by(User.id), page, per_page)
+    return result.items, result.total
 
 
 def memberships_of(session: Session, user_id: int) -> list[Membership]:
@@ -215,17 +223,28 @@ def login(
     ip: str,
     user_agent: str | None,
     throttle: ThrottlePolicy,
+    attempts: sessionmaker[Session],
     now: datetime | None = None,
 ) -> tuple[str, UserSession, User]:
-    """Check the credentials and open a new server-side session; return its raw token."""
+    """Check the credentials and open a new server-side session; return its raw token.
+
+    The attempt is first committed as a failure in its own transaction (``attempts``), and only
+    then counted: concurrent guesses all see each other, so no more than the allowed number
+    ever reach the password check. A successful attempt is marked so afterwards.
+    """
     now = now or utcnow()
     email_key = email.strip().lower()[:320]
     since = now - throttle.window
+    with attempts() as claim_session:
+        attempt = LoginAttempt(email=email_key, ip=ip[:45], succeeded=False, at=now)
+        claim_session.add(attempt)
+        claim_session.commit()
+        attempt_id = attempt.id
     if (
-        _recent_failures(session, LoginAttempt.email, email_key, since) >= throttle.max_failures
-        or _recent_failures(session, LoginAttempt.ip, ip, since) >= throttle.max_failures
+        _recent_failures(session, LoginAttempt.email, email_key, since) > throttle.max_failures
+        or _recent_failures(session, LoginAttempt.ip, ip, since) > throttle.max_failures
     ):
-        log.warning("login throttled email=%s ip=%s", email_key, ip)
+        log.warning("login throttled email=%r ip=%r", email_key, ip)
         record(session, None, "login.throttled", email=email_key)
         raise TooManyRequests(
             Msg(
@@ -236,10 +255,8 @@ def login(
     user = session.scalar(select(User).where(User.email == email_key))
     valid = verify_password(user.password_hash if user else dummy_hash(), password)
     ok = bool(user and valid and user.is_active)
-    session.add(LoginAttempt(email=email_key, ip=ip, succeeded=ok, at=now))
     if not ok:
-        session.flush()
-        log.warning("login failed email=%s ip=%s", email_key, ip)
+        log.warning("login failed email=%r ip=%r", email_key, ip)
         record(
             session,
             None,
@@ -253,6 +270,9 @@ def login(
             message=Msg("The email or password is incorrect."),
         )
     assert user is not None
+    session.execute(
+        update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(succeeded=True)
+    )
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     raw = new_token()
@@ -414,8 +434,9 @@ def create_token(
         raise InvalidInput({"scopes": Msg("Choose at least one scope.")})
     if Scope.ADMIN in chosen and not actor.is_admin:
         raise InvalidInput({"scopes": Msg("Only administrators can create admin tokens.")})
-    if actor.scopes is not None and not set(chosen) <= actor.scopes:
-        raise InvalidInput({"scopes": Msg("A token cannot grant more than its creator holds.")})
+    if actor.scopes is not None:
+        # A stolen token must not be able to mint successors that outlive its revocation.
+        raise Forbidden(Msg("API tokens can only be created after signing in to the web app."))
     raw = new_token(TOKEN_PREFIX)
     token = ApiToken(
         user_id=actor.user_id,

@@ -71,8 +71,12 @@ def org_list(
         **_choices(db, bands),
         "can_create": service.can_create(db, actor),
     }
-    template = "orgs/_table.html" if request.headers.get("hx-request") else "orgs/list.html"
-    return render(request, template, context)
+    partial = request.headers.get("hx-request") and not request.headers.get(
+        "hx-history-restore-request"
+    )
+    response = render(request, "orgs/_table.html" if partial else "orgs/list.html", context)
+    response.headers["Vary"] = "HX-Request"  # caches must not mix the fragment and the page
+    return response
 
 
 @router.get("/orgs/new")

@@ -18,7 +18,7 @@ from sangsaeng.core.i18n import Msg, get_locale
 from sangsaeng.core.ids import format_business_no, normalize_business_no
 from sangsaeng.core.models import Organization, RevenueBand, utcnow
 from sangsaeng.core.orgs import graph, supply_chain
-from sangsaeng.core.pagination import Page, paginate
+from sangsaeng.core.pagination import Page, contains_pattern, paginate
 from sangsaeng.core.policy import Action, Actor, Role, assert_can, can, readable_organizations
 
 ORG_KINDS = ("sme", "sponsor", "operator", "other")
@@ -61,10 +61,10 @@ def _clean_fields(values: dict[str, object], *, partial: bool) -> dict[str, obje
         value = values.get(key)
         return value is not None and not (isinstance(value, str) and not value.strip())
 
-    if not partial:
-        for key in _REQUIRED:
-            if not present(key):
-                errors[key] = Msg("This field is required.")
+    for key in _REQUIRED:
+        # Creating needs every required field; editing may omit one but not blank it.
+        if (not partial or key in values) and not present(key):
+            errors[key] = Msg("This field is required.")
 
     if present("business_no"):
         digits = normalize_business_no(str(values["business_no"]))
@@ -91,10 +91,7 @@ def _clean_fields(values: dict[str, object], *, partial: bool) -> dict[str, obje
     if present("ksic"):
         code = reference.parse_ksic(str(values["ksic"]))
         if code is None:
-            errors["ksic"] = Msg(
-                "Unknown KSIC industry code '{value}'. Enter a code such as C29, 29 or 291.",
-                value=str(values["ksic"])[:20],
-            )
+            errors["ksic"] = _unknown_ksic(str(values["ksic"]))
         clean["ksic_code"] = code
     if present("region"):
         region_code = reference.parse_region(str(values["region"]))
@@ -144,6 +141,13 @@ def _clean_fields(values: dict[str, object], *, partial: bool) -> dict[str, obje
     return clean
 
 
+def _unknown_ksic(value: str) -> Msg:
+    return Msg(
+        "Unknown KSIC industry code '{value}'. Enter a code such as C29, 29 or 291.",
+        value=value[:20],
+    )
+
+
 def _duplicate_error() -> InvalidInput:
     return InvalidInput(
         {"business_no": Msg("This business registration number is already registered.")}
@@ -156,6 +160,8 @@ def _duplicate_error() -> InvalidInput:
 def create_org(session: Session, actor: Actor, values: dict[str, object]) -> Organization:
     assert_can(session, actor, Action.ORG_CREATE)
     clean = _clean_fields(values, partial=False)
+    if clean.get("kind", "sme") != "sme" and not actor.is_admin:
+        raise InvalidInput({"kind": Msg("Only administrators can change the organization type.")})
     if session.scalar(
         select(Organization.id).where(Organization.business_no == clean["business_no"])
     ):
@@ -232,12 +238,18 @@ def list_orgs(
         if digits.isdigit() and len(digits) >= 3:
             stmt = stmt.where(Organization.business_no.startswith(digits))
         else:
-            like = f"%{query}%"
-            stmt = stmt.where(Organization.name_ko.ilike(like) | Organization.name_en.ilike(like))
+            like = contains_pattern(query)
+            stmt = stmt.where(
+                Organization.name_ko.ilike(like, escape="\\")
+                | Organization.name_en.ilike(like, escape="\\")
+            )
     if filters.region:
         stmt = stmt.where(Organization.region_code == filters.region)
     if filters.ksic_division:
-        stmt = stmt.where(Organization.ksic_code.startswith(filters.ksic_division[:2]))
+        code = reference.parse_ksic(filters.ksic_division)
+        if code is None:
+            raise InvalidInput({"ksic": _unknown_ksic(filters.ksic_division)})
+        stmt = stmt.where(Organization.ksic_code.startswith(code))
     if filters.size_class:
         stmt = stmt.where(Organization.size_class == filters.size_class)
     if filters.kind:
@@ -350,6 +362,10 @@ def replace_revenue_bands(
         if not last and int(band["max_krw"]) <= int(band["min_krw"]):
             raise InvalidInput(
                 {"bands": Msg("Each band's upper bound must exceed its lower bound.")}
+            )
+        if int(band["min_krw"]) > MAX_REVENUE_KRW or int(band["max_krw"] or 0) > MAX_REVENUE_KRW:
+            raise InvalidInput(
+                {"bands": Msg("Revenue is implausibly large. Enter it in KRW (won).")}
             )
         if band["code"] in codes:
             raise InvalidInput({"bands": Msg("Band codes must be unique.")})

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DataError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -125,6 +126,21 @@ async def handle_http_error(request: Request, exc: StarletteHTTPException) -> Re
     return _status_page(request, exc.status_code, message)
 
 
+async def handle_unstorable_input(request: Request, exc: Exception) -> Response:
+    """Values the database cannot hold (a NUL character, a number beyond 64 bits) are bad input,
+    not a server error; the request's transaction was rolled back."""
+    log.warning(
+        "input refused by the database on %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+    )
+    message = Msg("The input contains characters or values that cannot be stored.")
+    if is_api(request):
+        return JSONResponse(error_body("invalid_input", message), 422)
+    return _status_page(request, 422, message)
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     message = Msg("An unexpected error occurred. Please try again later.")
@@ -137,4 +153,6 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(SangsaengError, handle_app_error)
     app.add_exception_handler(RequestValidationError, handle_validation_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
+    app.add_exception_handler(DataError, handle_unstorable_input)
+    app.add_exception_handler(OverflowError, handle_unstorable_input)
     app.add_exception_handler(Exception, handle_unexpected)
