@@ -186,6 +186,7 @@ ROUTES = [
     ),
     # --- organization pages
     Route("GET", "/orgs/new", ORG_CREATORS_ONLY),
+    Route("GET", "/orgs/export.{fmt}", {}, params=lambda w: {"fmt": "csv"}),
     Route("POST", "/orgs", ORG_CREATORS_ONLY, default=303, body=new_org_body),
     Route("GET", "/orgs/{org_id}", READ_A, params=org_a),
     Route("GET", "/orgs/{org_id}/edit", EDIT_A, params=org_a),

@@ -396,3 +396,36 @@ def test_members_see_all_their_links_and_outsiders_only_readable_ones(client, db
         ).status_code
         == 404
     )
+
+
+def test_list_export_is_scoped_filtered_neutralised_and_logged(client, db):
+    import io
+
+    from openpyxl import load_workbook
+
+    from sangsaeng.core.audit.models import AuditEvent
+
+    sponsor = make_org(db, kind="sponsor", size_class="large", name_ko="후원사")
+    mine = make_org(db, name_ko="=CMD()정밀", region_code="41")
+    make_org(db, name_ko="남의회사")  # not in the sponsor's chain
+    link(db, sponsor, mine)
+    user = make_user(db, roles=[(sponsor, "sponsor")])
+    cookie, _csrf = session_cookie(db, user)
+    db.commit()
+    client.cookies.set("ss_session", cookie)
+    csv_file = client.get("/orgs/export.csv", params={"region": "41"})
+    assert csv_file.status_code == 200
+    assert csv_file.content.startswith(b"\xef\xbb\xbf")
+    lines = csv_file.content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith(
+        "사업자등록번호,기업명,업종코드,지역,기업규모,종업원수,매출액,설립연도"
+    )
+    assert len(lines) == 3  # header, the sponsor itself (경기), its supplier
+    assert any("'=CMD()정밀" in line for line in lines)
+    assert "남의회사" not in csv_file.text
+    xlsx = client.get("/orgs/export.xlsx")
+    rows = list(load_workbook(io.BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert {r[1] for r in rows[1:]} == {"후원사", "'=CMD()정밀"}
+    db.expire_all()
+    logged = db.scalars(select(AuditEvent).where(AuditEvent.action == "org.export")).all()
+    assert [e.details["rows"] for e in logged] == [2, 2]

@@ -6,12 +6,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Request
 
 from sangsaeng.core.audit import service
 from sangsaeng.core.errors import NotFound
-from sangsaeng.core.exports import XLSX_MEDIA_TYPE, to_csv, to_xlsx
 from sangsaeng.core.web.deps import CurrentActor, SessionDep
+from sangsaeng.core.web.forms import spreadsheet_response
 from sangsaeng.core.web.templating import render, seoul_time
 
 router = APIRouter(include_in_schema=False)
@@ -85,13 +85,4 @@ def audit_export(
         )
         for e in events
     ]
-    if fmt == "xlsx":
-        body, media = to_xlsx(EXPORT_HEADERS, rows, "audit"), XLSX_MEDIA_TYPE
-    else:
-        body, media = to_csv(EXPORT_HEADERS, rows), "text/csv; charset=utf-8"
-    filename = f"audit-{date.today().isoformat()}.{fmt}"
-    return Response(
-        body,
-        media_type=media,
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return spreadsheet_response(fmt, EXPORT_HEADERS, rows, f"audit-{date.today().isoformat()}")

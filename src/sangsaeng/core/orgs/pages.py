@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 
 from sangsaeng.core import reference
-from sangsaeng.core.errors import InvalidInput
+from sangsaeng.core.errors import InvalidInput, NotFound
 from sangsaeng.core.orgs import service, supply_chain
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
-from sangsaeng.core.web.forms import field_errors, notice, see_other
+from sangsaeng.core.web.forms import field_errors, notice, see_other, spreadsheet_response
 from sangsaeng.core.web.templating import kind_label, render
 
 router = APIRouter(include_in_schema=False)
@@ -77,6 +78,26 @@ def org_list(
     response = render(request, "orgs/_table.html" if partial else "orgs/list.html", context)
     response.headers["Vary"] = "HX-Request"  # caches must not mix the fragment and the page
     return response
+
+
+@router.get("/orgs/export.{fmt}")
+def org_export(
+    db: SessionDep,
+    actor: CurrentActor,
+    fmt: str,
+    q: str = "",
+    region: str = "",
+    ksic: str = "",
+    size: str = "",
+    band: str = "",
+):
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound()
+    filters = service.OrgFilters(
+        query=q, region=region, ksic_division=ksic, size_class=size, revenue_band=band
+    )
+    headers, rows = service.export_orgs(db, actor, filters)
+    return spreadsheet_response(fmt, headers, rows, f"organizations-{date.today().isoformat()}")
 
 
 @router.get("/orgs/new")

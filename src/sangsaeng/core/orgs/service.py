@@ -231,6 +231,10 @@ def get_org(session: Session, actor: Actor, org_id: int) -> Organization:
 def list_orgs(
     session: Session, actor: Actor, filters: OrgFilters, *, page: int = 1, per_page: int = 20
 ) -> Page[Organization]:
+    return paginate(session, _list_statement(session, actor, filters), page, per_page)
+
+
+def _list_statement(session: Session, actor: Actor, filters: OrgFilters):
     stmt = select(Organization).where(readable_organizations(actor))
     query = filters.query.strip()
     if query:
@@ -260,8 +264,7 @@ def list_orgs(
             stmt = stmt.where(Organization.revenue_krw >= band.min_krw)
             if band.max_krw is not None:
                 stmt = stmt.where(Organization.revenue_krw < band.max_krw)
-    stmt = stmt.order_by(Organization.name_ko, Organization.id)
-    return paginate(session, stmt, page, per_page)
+    return stmt.order_by(Organization.name_ko, Organization.id)
 
 
 def org_detail(session: Session, actor: Actor, org_id: int) -> OrgDetail:
@@ -422,3 +425,58 @@ def org_form_values(org: Organization) -> dict[str, object]:
 
 def can_create(session: Session, actor: Actor) -> bool:
     return can(session, actor, Action.ORG_CREATE)
+
+
+EXPORT_LIMIT = 100_000
+# The organization import template's columns (Foundation II reads the same headers back).
+EXPORT_HEADERS = {
+    "ko": (
+        "사업자등록번호",
+        "기업명",
+        "업종코드",
+        "지역",
+        "기업규모",
+        "종업원수",
+        "매출액",
+        "설립연도",
+        "매출구간",
+    ),
+    "en": (
+        "business_no",
+        "name",
+        "ksic",
+        "region",
+        "size",
+        "employees",
+        "revenue",
+        "founded",
+        "revenue_band",
+    ),
+}
+
+
+def export_orgs(
+    session: Session, actor: Actor, filters: OrgFilters
+) -> tuple[tuple[str, ...], list[tuple]]:
+    """The filtered list as rows for a spreadsheet (at most ``EXPORT_LIMIT``); logged."""
+    stmt = _list_statement(session, actor, filters).limit(EXPORT_LIMIT)
+    bands = revenue_bands(session)
+    rows = []
+    for org in session.scalars(stmt):
+        region = reference.region(org.region_code)
+        size = reference.size_class(org.size_class)
+        rows.append(
+            (
+                format_business_no(org.business_no),
+                org.name_ko,
+                org.ksic_code,
+                region.name if region else org.region_code,
+                size.name if size else org.size_class,
+                org.employees,
+                org.revenue_krw,
+                org.founded_year,
+                band_label(band_for(bands, org.revenue_krw)),
+            )
+        )
+    record(session, actor, "org.export", details={"rows": len(rows), "filters": filters.__dict__})
+    return EXPORT_HEADERS["en" if get_locale() == "en" else "ko"], rows

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 
 from sangsaeng.core.errors import InvalidInput
+from sangsaeng.core.exports import XLSX_MEDIA_TYPE, to_csv, to_xlsx
 from sangsaeng.core.i18n import Msg
 
 # Notices shown after a redirect, by key, so no user text travels in the URL.
@@ -40,3 +41,13 @@ def see_other(url: str) -> RedirectResponse:
 def notice(key: str | None) -> str | None:
     message = NOTICES.get(key or "")
     return str(message) if message else None
+
+
+def spreadsheet_response(fmt: str, headers, rows, basename: str) -> Response:
+    """A download of ``rows`` as .xlsx or as CSV for Korean Excel (UTF-8 with BOM)."""
+    if fmt == "xlsx":
+        body, media = to_xlsx(headers, rows), XLSX_MEDIA_TYPE
+    else:
+        body, media = to_csv(headers, rows), "text/csv; charset=utf-8"
+    disposition = f'attachment; filename="{basename}.{fmt}"'
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition})

@@ -66,6 +66,12 @@ def seoul_time(moment: datetime) -> str:
     return moment.astimezone(_SEOUL).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def nav_own_org(actor) -> int | None:
+    """The organization an SME or sponsor user works for (the first, if several)."""
+    owned = sorted(org for org, role in actor.memberships if role in ("sme", "sponsor"))
+    return owned[0] if owned else None
+
+
 def _number(value: int | float | None) -> str:
     return "—" if value is None else f"{value:,}"
 
@@ -87,6 +93,7 @@ def build_templates() -> Jinja2Templates:
         json_script=_json_script,
         number=_number,
         role_label=role_label,
+        nav_own_org=nav_own_org,
         seoul_time=seoul_time,
         kind_label=kind_label,
         version=__version__,
