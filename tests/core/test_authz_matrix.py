@@ -239,6 +239,20 @@ ROUTES = [
     # --- admin pages
     Route("GET", "/admin/users", ONLY_ADMIN),
     Route("GET", "/admin/audit", ONLY_ADMIN),
+    Route("GET", "/admin/revenue-bands", ONLY_ADMIN),
+    Route(
+        "POST",
+        "/admin/revenue-bands",
+        ONLY_ADMIN,
+        default=303,
+        body=lambda w: {
+            "code": ["s", "l"],
+            "label_ko": ["소", "대"],
+            "label_en": ["S", "L"],
+            "min_krw": ["0", "5000000000"],
+            "max_krw": ["5000000000", ""],
+        },
+    ),
     Route("GET", "/admin/audit/export.{fmt}", ONLY_ADMIN, params=lambda w: {"fmt": "csv"}),
     Route(
         "POST",

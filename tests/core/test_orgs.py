@@ -429,3 +429,30 @@ def test_list_export_is_scoped_filtered_neutralised_and_logged(client, db):
     db.expire_all()
     logged = db.scalars(select(AuditEvent).where(AuditEvent.action == "org.export")).all()
     assert [e.details["rows"] for e in logged] == [2, 2]
+
+
+def test_admin_edits_revenue_bands_in_a_form(client, db):
+    platform = make_org(db, kind="other")
+    admin = make_user(db, roles=[(platform, "admin")])
+    cookie, csrf = session_cookie(db, admin)
+    db.commit()
+    client.cookies.set("ss_session", cookie)
+    page = client.get("/admin/revenue-bands")
+    assert page.status_code == 200 and 'value="10억 미만"' in page.text
+    gap = {
+        "code": ["a", "b"],
+        "label_ko": ["가", "나"],
+        "label_en": ["A", "B"],
+        "min_krw": ["0", "2000000000"],
+        "max_krw": ["1000000000", ""],
+        "csrf_token": csrf,
+    }
+    refused = client.post("/admin/revenue-bands", data=gap)
+    assert refused.status_code == 422 and "빈틈없이" in refused.text
+    assert (
+        len(client.get("/api/v1/revenue-bands", headers=bearer(api_token(db, admin))).json()) == 7
+    )
+    good = dict(gap, min_krw=["0", "1,000,000,000"], code=["a", "b"], max_krw=["1000000000", ""])
+    assert client.post("/admin/revenue-bands", data=good).status_code == 303
+    bands = client.get("/api/v1/revenue-bands", headers=bearer(api_token(db, admin))).json()
+    assert [(b["code"], b["max_krw"]) for b in bands] == [("a", 1_000_000_000), ("b", None)]

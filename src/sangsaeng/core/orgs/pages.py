@@ -213,3 +213,33 @@ def link_confirm(db: SessionDep, actor: CurrentActor, org_id: int, link_id: int)
 def link_remove(db: SessionDep, actor: CurrentActor, org_id: int, link_id: int):
     supply_chain.remove_link(db, actor, org_id, link_id)
     return see_other(f"/orgs/{org_id}?msg=link_removed")
+
+
+_BAND_FIELDS = ("code", "label_ko", "label_en", "min_krw", "max_krw")
+
+
+def _band_rows(bands) -> list[dict[str, object]]:
+    rows = [{f: getattr(b, f) for f in _BAND_FIELDS} for b in bands]
+    return rows + [dict.fromkeys(_BAND_FIELDS, "") for _ in range(2)]  # room for new bands
+
+
+@router.get("/admin/revenue-bands")
+def revenue_bands_form(request: Request, db: SessionDep, actor: CurrentActor):
+    service.ensure_can_edit_bands(db, actor)
+    rows = _band_rows(service.revenue_bands(db))
+    return render(request, "orgs/revenue_bands.html", {"rows": rows, "errors": {}})
+
+
+@router.post("/admin/revenue-bands", dependencies=[CsrfChecked])
+async def revenue_bands_save(request: Request, db: SessionDep, actor: CurrentActor):
+    form = await request.form()
+    rows = [
+        {f: str(v) for f, v in zip(_BAND_FIELDS, values, strict=True)}
+        for values in zip(*(form.getlist(f) for f in _BAND_FIELDS), strict=False)
+    ]
+    try:
+        service.replace_revenue_bands_from_form(db, actor, rows)
+    except InvalidInput as exc:
+        context = {"rows": rows, "errors": field_errors(exc)}
+        return render(request, "orgs/revenue_bands.html", context, 422)
+    return see_other("/admin/revenue-bands?msg=saved")

@@ -480,3 +480,35 @@ def export_orgs(
         )
     record(session, actor, "org.export", details={"rows": len(rows), "filters": filters.__dict__})
     return EXPORT_HEADERS["en" if get_locale() == "en" else "ko"], rows
+
+
+def ensure_can_edit_bands(session: Session, actor: Actor) -> None:
+    assert_can(session, actor, Action.REVENUE_BANDS_EDIT)
+
+
+def replace_revenue_bands_from_form(
+    session: Session, actor: Actor, rows: list[dict[str, str]]
+) -> list[RevenueBand]:
+    """Form rows as typed (blank rows skipped; an empty upper bound means open-ended)."""
+    bands = []
+    for row in rows:
+        if not any(str(v).strip() for v in row.values()):
+            continue
+        try:
+            low = int(str(row["min_krw"]).replace(",", "").strip())
+            high_text = str(row["max_krw"]).replace(",", "").strip()
+            high = int(high_text) if high_text else None
+        except ValueError as exc:
+            raise InvalidInput({"bands": Msg("Enter a whole number.")}) from exc
+        if not all(str(row[k]).strip() for k in ("code", "label_ko", "label_en")):
+            raise InvalidInput({"bands": Msg("This field is required.")})
+        bands.append(
+            {
+                "code": row["code"].strip()[:16],
+                "label_ko": row["label_ko"].strip()[:50],
+                "label_en": row["label_en"].strip()[:50],
+                "min_krw": low,
+                "max_krw": high,
+            }
+        )
+    return replace_revenue_bands(session, actor, bands)
