@@ -18,10 +18,14 @@ db_app = typer.Typer(help="Database maintenance.", no_args_is_help=True)
 users_app = typer.Typer(help="User accounts.", no_args_is_help=True)
 demo_app = typer.Typer(help="Synthetic demo data.", no_args_is_help=True)
 orgs_app = typer.Typer(help="Organizations.", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import tables (CSV in UTF-8 or CP949, or .xlsx).", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(orgs_app, name="orgs")
+app.add_typer(import_app, name="import")
 
 err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON alone on stdout.")]
@@ -185,6 +189,93 @@ def orgs_create(
             {"code": exc.code, "message": str(exc.message), "details": _plain(exc.details)}, as_json
         )
     _emit(payload, as_json, f"Registered {payload['name_ko']} (id {payload['id']}).")
+
+
+def _run_import(kind: str, file: Path, mode: str, encoding: str, as_json: bool) -> None:
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+
+    from sangsaeng.core.errors import SangsaengError
+    from sangsaeng.core.imports import reader
+    from sangsaeng.core.imports import service as imports
+    from sangsaeng.core.policy import SYSTEM_ACTOR
+    from sangsaeng.db import make_engine, make_session_factory
+
+    if mode not in ("all", "good"):
+        _fail({"code": "invalid_input", "message": "--mode must be all or good"}, as_json)
+    if not file.is_file():
+        _fail({"code": "invalid_input", "message": f"no such file: {file}"}, as_json)
+    run = imports.import_organizations if kind == "orgs" else imports.import_links
+    factory = make_session_factory(make_engine(get_settings().database_url))
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        table = reader.read_table(file.read_bytes(), file.name, encoding)
+        with factory() as session, Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task(f"import {kind}", total=None)
+            result = run(
+                session,
+                SYSTEM_ACTOR,
+                table,
+                mode=mode,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+            if result.committed:
+                session.commit()
+            else:
+                session.rollback()
+    except SangsaengError as exc:
+        _fail(
+            {"code": exc.code, "message": str(exc.message), "details": _plain(exc.details)}, as_json
+        )
+    payload = result.as_dict()
+    if not result.committed:
+        if as_json:
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        else:
+            err.print(
+                f"[red]Refused: {len(result.rejected)} rejected rows; nothing was written "
+                "(all-or-nothing).[/red]"
+            )
+            for e in result.rejected[:50]:
+                err.print(f"  row {e.row} {e.column}: {e.reason}")
+        raise typer.Exit(2)
+    _emit(
+        payload,
+        as_json,
+        f"Imported ({result.encoding}): {result.created} created, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {len(result.rejected)} rejected.",
+    )
+
+
+@import_app.command("orgs")
+def import_orgs(
+    file: Path,
+    mode: Annotated[
+        str, typer.Option(help="all: any bad row writes nothing; good: keep good rows")
+    ] = "all",
+    encoding: Annotated[str, typer.Option(help="auto | utf-8 | cp949")] = "auto",
+    as_json: JsonOpt = False,
+) -> None:
+    """Import organizations (headers 사업자등록번호, 기업명, 업종코드, 지역, 기업규모, 종업원수,
+    매출액, 설립연도 — or business_no, name, ksic, region, size, employees, revenue, founded)."""
+    _run_import("orgs", file, mode, encoding, as_json)
+
+
+@import_app.command("links")
+def import_links(
+    file: Path,
+    mode: Annotated[
+        str, typer.Option(help="all: any bad row writes nothing; good: keep good rows")
+    ] = "all",
+    encoding: Annotated[str, typer.Option(help="auto | utf-8 | cp949")] = "auto",
+    as_json: JsonOpt = False,
+) -> None:
+    """Import buyer → supplier links (구매기업 사업자등록번호, 협력사 사업자등록번호)."""
+    _run_import("links", file, mode, encoding, as_json)
 
 
 def _plain(details: object) -> object:

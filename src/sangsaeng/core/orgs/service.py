@@ -52,7 +52,7 @@ class OrgDetail:
 # ---------------------------------------------------------------- validation
 
 
-def _clean_fields(values: dict[str, object], *, partial: bool) -> dict[str, object]:
+def clean_fields(values: dict[str, object], *, partial: bool) -> dict[str, object]:
     """Normalise user input to column values, collecting every field's error at once."""
     errors: dict[str, Msg] = {}
     clean: dict[str, object] = {}
@@ -159,7 +159,7 @@ def _duplicate_error() -> InvalidInput:
 
 def create_org(session: Session, actor: Actor, values: dict[str, object]) -> Organization:
     assert_can(session, actor, Action.ORG_CREATE)
-    clean = _clean_fields(values, partial=False)
+    clean = clean_fields(values, partial=False)
     if clean.get("kind", "sme") != "sme" and not actor.is_admin:
         raise InvalidInput({"kind": Msg("Only administrators can change the organization type.")})
     if session.scalar(
@@ -191,7 +191,7 @@ def update_org(
     org = _get(session, org_id)
     assert_can(session, actor, Action.ORG_UPDATE, org)
     values = {k: v for k, v in values.items() if k != "business_no"}
-    clean = _clean_fields(values, partial=True)
+    clean = clean_fields(values, partial=True)
     if "kind" in clean and clean["kind"] != org.kind and not actor.is_admin:
         raise InvalidInput({"kind": Msg("Only administrators can change the organization type.")})
     before = {key: getattr(org, key) for key in clean}
@@ -512,3 +512,10 @@ def replace_revenue_bands_from_form(
             }
         )
     return replace_revenue_bands(session, actor, bands)
+
+
+def find_by_business_no(session: Session, value: str) -> Organization | None:
+    digits = normalize_business_no(value)
+    if digits is None:
+        return None
+    return session.scalar(select(Organization).where(Organization.business_no == digits))

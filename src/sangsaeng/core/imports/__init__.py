@@ -1,0 +1,1 @@
+"""Spreadsheet imports: reading CSV/xlsx safely, mapping columns, validating rows, upserting."""
