@@ -12,6 +12,8 @@ from sangsaeng.core.accounts import api as accounts_api
 from sangsaeng.core.accounts import pages as accounts_pages
 from sangsaeng.core.audit import api as audit_api
 from sangsaeng.core.audit import pages as audit_pages
+from sangsaeng.core.files import api as files_api
+from sangsaeng.core.files.service import LocalStorage
 from sangsaeng.core.orgs import api as orgs_api
 from sangsaeng.core.orgs import pages as orgs_pages
 from sangsaeng.core.web import errors
@@ -43,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         engine.execution_options(isolation_level="AUTOCOMMIT")
     )
     app.state.templates = build_templates()
+    app.state.storage = LocalStorage(settings.data_dir / "files")
     settings.resolved_secret_key()
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         accounts_api.router,
         orgs_api.router,
         audit_api.router,
+        files_api.router,
     ):
         app.include_router(router)
     errors.install(app)

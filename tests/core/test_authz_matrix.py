@@ -34,9 +34,10 @@ class World:
     cookies: dict = field(default_factory=dict)  # actor -> (session cookie, csrf)
     own_token_id: int = 0
     link_a_d: int = 0
+    file_a: str = ""
 
 
-def build_world(db: Session) -> World:
+def build_world(db: Session, storage=None) -> World:
     orgs = {
         "A": make_org(db, name_ko="가나다정밀(주)", business_no=business_no(7001)),
         "B": make_org(db, name_ko="마바사금속(주)", business_no=business_no(7002)),
@@ -69,6 +70,19 @@ def build_world(db: Session) -> World:
         db, accounts.load_actor(db, users["sme_a"]), name="own", scopes=["read"]
     )
     world.own_token_id = own.id
+    if storage is not None:
+        from sangsaeng.core.files import service as files
+
+        stored = files.store(
+            db,
+            accounts.load_actor(db, users["sme_a"]),
+            storage,
+            data=b"a,b\n1,2\n",
+            filename="a.csv",
+            place="evidence",
+            organization_id=orgs["A"].id,
+        )
+        world.file_a = stored.id
     from sangsaeng.core.models import SupplierLink
 
     world.link_a_d = db.scalar(
@@ -101,6 +115,8 @@ class Route:
     body: Callable[[World], dict] | None = None
     # Routes that answer everyone the same (public pages, the login form).
     public: bool = False
+    # Multipart form fields sent with a small CSV file (uploads).
+    upload: Callable[[World], dict] | None = None
 
     @property
     def is_api(self) -> bool:
@@ -128,6 +144,8 @@ WRITE_A = {"sme_b": 404, "eval_a": 403, "sponsor_s": 403}
 # The profile: only its own members and admins (operators read it but do not edit it).
 EDIT_A = {**WRITE_A, "operator": 403}
 OWN_TOKEN = {a: 404 for a in SIGNED_IN if a != "sme_a"}
+# A file of organization A: its members and admins read it; to anyone else it does not exist.
+FILE_A = {"sme_b": 404, "sponsor_s": 404, "operator": 404}
 
 ROUTES = [
     # --- public
@@ -362,6 +380,16 @@ ROUTES = [
         ],
     ),
     Route("GET", "/api/v1/audit", ONLY_ADMIN),
+    # --- API: files (one uploaded by sme_a for organization A)
+    Route(
+        "POST",
+        "/api/v1/files",
+        EDIT_A,
+        default=201,
+        upload=lambda w: {"place": "evidence", "organization_id": str(w.orgs["A"].id)},
+    ),
+    Route("GET", "/api/v1/files/{file_id}", FILE_A, params=lambda w: {"file_id": w.file_a}),
+    Route("GET", "/api/v1/files/{file_id}/content", FILE_A, params=lambda w: {"file_id": w.file_a}),
     Route("GET", "/api/v1/reference/ksic", {}),
     Route("GET", "/api/v1/reference/regions", {}),
 ]
@@ -404,8 +432,9 @@ CASES = [(r, a) for r in ROUTES for a in ACTORS]
 @pytest.mark.parametrize(
     ("route", "actor"), CASES, ids=[f"{r.method} {r.path} as {a}" for r, a in CASES]
 )
-def test_route_access(route: Route, actor: str, db, make_client):
-    world = build_world(db)
+def test_route_access(route: Route, actor: str, db, make_client, app):
+    # Only file routes need a stored file (writing one costs an fsync).
+    world = build_world(db, app.state.storage if "/files" in route.path else None)
     client = make_client()
     headers: dict[str, str] = {}
     csrf = ""
@@ -420,7 +449,10 @@ def test_route_access(route: Route, actor: str, db, make_client):
         csrf = client.cookies.get("ss_csrf") or ""
     url = route.path.format(**route.params(world))
     kwargs: dict = {"headers": headers}
-    if route.body is not None:
+    if route.upload is not None:
+        kwargs["files"] = {"file": ("a.csv", b"x,y\n1,2\n", "text/csv")}
+        kwargs["data"] = route.upload(world)
+    elif route.body is not None:
         body = route.body(world)
         if route.is_api:
             kwargs["json"] = body

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sangsaeng.app import create_app
 from sangsaeng.core.accounts import service
 from sangsaeng.core.audit.models import AuditEvent
+from sangsaeng.core.files import service as files
 from sangsaeng.core.models import ApiToken, Organization, User
 from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.db import Base
@@ -210,7 +211,7 @@ def test_bearer_api_writes_need_no_csrf_token(make_client, db):
 _BOOKKEEPING = {("user_sessions", "last_seen_at"), ("api_tokens", "last_used_at")}
 # A read may append to the audit log (downloads and denials are logged), nothing else.
 _ACCESS_LOG = "audit_events"
-_READ_EVENTS = {"audit.export", "org.export", "permission.denied"}
+_READ_EVENTS = {"audit.export", "org.export", "file.download", "permission.denied"}
 
 
 def snapshot(engine) -> dict[str, list[tuple]]:
@@ -241,6 +242,15 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     reset_raw, _reset = service.issue_password_reset(
         db, SYSTEM_ACTOR, user_id=other.id, valid_for=timedelta(hours=1)
     )
+    stored = files.store(
+        db,
+        SYSTEM_ACTOR,
+        app.state.storage,
+        data=b"%PDF-1.4 x",
+        filename="a.pdf",
+        place="evidence",
+        organization_id=sponsor.id,
+    )
     db.commit()
     token_id = fresh(db).scalar(select(ApiToken.id))
     login(client, admin.email)
@@ -252,6 +262,7 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "token_id": token_id,
         "token": reset_raw,
         "fmt": "csv",
+        "file_id": stored.id,
     }
 
     routes = get_routes(app)

@@ -15,7 +15,9 @@ class Column:
     required: bool = False
 
 
-_NOISE = re.compile(r"[\s_\-·.()\[\]{}/]|\(원\)|\(명\)|원$|\(krw\)")
+# Unit suffixes first: the single-character class would otherwise eat their brackets and leave
+# "매출액원" behind, which no synonym matches.
+_NOISE = re.compile(r"\(원\)|\(명\)|\(krw\)|[\s_\-·.()\[\]{}/]|원$")
 
 
 def normalise_header(text: str) -> str:

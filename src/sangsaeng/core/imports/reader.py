@@ -13,6 +13,7 @@ import zipfile
 from dataclasses import dataclass
 
 from sangsaeng.core.errors import InvalidInput
+from sangsaeng.core.exports import FORMULA_TRIGGERS
 from sangsaeng.core.i18n import Msg
 
 ENCODINGS = ("utf-8", "cp949")
@@ -20,6 +21,7 @@ MAX_XLSX_ENTRIES = 2_000
 MAX_XLSX_UNCOMPRESSED = 300 * 1024 * 1024
 MAX_XLSX_RATIO = 200  # uncompressed ÷ compressed, per entry
 MAX_ROWS = 1_000_000
+MAX_XLSX_COLUMNS = 1_000
 _XLSX_MAGIC = b"PK\x03\x04"
 
 
@@ -30,6 +32,12 @@ class Table:
     encoding: str  # "utf-8", "utf-8-sig", "cp949" or "xlsx"
     # Rows past the header that were cut because they had more cells than the header.
     ragged_rows: tuple[int, ...] = ()
+    # Each row's number in the file as a spreadsheet shows it (blank rows still count);
+    # empty when the rows follow the header directly (row i is number i + 2).
+    row_numbers: tuple[int, ...] = ()
+
+    def number(self, index: int) -> int:
+        return self.row_numbers[index] if self.row_numbers else index + 2
 
 
 def _refuse(reason: Msg) -> InvalidInput:
@@ -65,18 +73,21 @@ def decode(data: bytes, encoding: str = "auto") -> tuple[str, str]:
     )
 
 
-def _normalise(rows: list[list[str]]) -> tuple[list[str], list[list[str]], tuple[int, ...]]:
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
-    if not rows:
+def _normalise(rows: list[list[str]]) -> tuple[list[str], list[list[str]], tuple, tuple]:
+    # Blank rows are dropped but keep their place in the numbering, so that an error names the
+    # row the user sees in the spreadsheet (the first row is 1).
+    numbered = [(n, r) for n, r in enumerate(rows, start=1) if any(cell.strip() for cell in r)]
+    if not numbered:
         raise _refuse(Msg("The file has no header row."))
-    headers = [h.strip().lstrip("\ufeff") for h in rows[0]]
+    headers = [h.strip().lstrip("\ufeff") for h in numbered[0][1]]
     width = len(headers)
-    body, ragged = [], []
-    for number, row in enumerate(rows[1:], start=2):
-        cells = [c.strip() for c in row]
+    body, ragged, numbers = [], [], []
+    for number, row in numbered[1:]:
+        cells = [_as_typed(c.strip()) for c in row]
         if len(cells) > width and any(cells[width:]):
             ragged.append(number)
         body.append((cells + [""] * width)[:width])
+        numbers.append(number)
         if len(body) > MAX_ROWS:
             raise _refuse(
                 Msg(
@@ -84,7 +95,7 @@ def _normalise(rows: list[list[str]]) -> tuple[list[str], list[list[str]], tuple
                     n=f"{MAX_ROWS:,}",
                 )
             )
-    return headers, body, tuple(ragged)
+    return headers, body, tuple(ragged), tuple(numbers)
 
 
 def read_csv(data: bytes, encoding: str = "auto") -> Table:
@@ -100,8 +111,8 @@ def read_csv(data: bytes, encoding: str = "auto") -> Table:
         rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
     except csv.Error as exc:
         raise _refuse(Msg("The CSV file is malformed: {reason}", reason=str(exc)[:200])) from exc
-    headers, body, ragged = _normalise(rows)
-    return Table(headers, body, used, ragged)
+    headers, body, ragged, numbers = _normalise(rows)
+    return Table(headers, body, used, ragged, numbers)
 
 
 def _check_archive(data: bytes) -> None:
@@ -130,9 +141,20 @@ def read_xlsx(data: bytes) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         sheet = workbook.worksheets[0]
+        # The sheet's declared size is not trusted: openpyxl pads every row to it, so a tiny
+        # sheet claiming A1:XFD1048576 would expand to 17 billion cells.
+        sheet.reset_dimensions()
         rows = []
         for values in sheet.iter_rows(values_only=True):
-            rows.append(["" if v is None else _cell_text(v) for v in values])
+            if values.count(None) == len(values):
+                rows.append([])  # blank, but it keeps its row number
+            else:
+                if len(values) > MAX_XLSX_COLUMNS:
+                    beyond = values[MAX_XLSX_COLUMNS:]
+                    cut = beyond.count(None) != len(beyond)
+                    # Cells past the limit are past any header: reported as a ragged row.
+                    values = values[:MAX_XLSX_COLUMNS] + (("…",) if cut else ())
+                rows.append(["" if v is None else _cell_text(v) for v in values])
             if len(rows) > MAX_ROWS + 1:
                 break
         workbook.close()
@@ -140,8 +162,8 @@ def read_xlsx(data: bytes) -> Table:
         raise
     except Exception as exc:  # openpyxl raises many kinds for a broken workbook
         raise _refuse(Msg("The Excel file is damaged or incomplete.")) from exc
-    headers, body, ragged = _normalise(rows)
-    return Table(headers, body, "xlsx", ragged)
+    headers, body, ragged, numbers = _normalise(rows)
+    return Table(headers, body, "xlsx", ragged, numbers)
 
 
 def _cell_text(value: object) -> str:
@@ -156,3 +178,11 @@ def read_table(data: bytes, filename: str = "", encoding: str = "auto") -> Table
     if data.startswith(_XLSX_MAGIC) or filename.lower().endswith(".xlsx"):
         return read_xlsx(data)
     return read_csv(data, encoding)
+
+
+def _as_typed(cell: str) -> str:
+    """Undo our exports' formula guard: ``'=x`` was typed as ``=x`` (the apostrophe is how
+    spreadsheets mark text, and how the export neutralised it)."""
+    if cell.startswith("'") and cell[1:2] in FORMULA_TRIGGERS and cell[1:2]:
+        return cell[1:]
+    return cell

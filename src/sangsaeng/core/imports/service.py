@@ -174,7 +174,7 @@ def import_organizations(
 
     valid: dict[str, tuple[int, dict]] = {}  # business_no → (row number, clean values)
     for index, row in enumerate(table.rows):
-        number = index + 2
+        number = table.number(index)
         if number in ragged:
             continue
         values = {key: row[i] for key, i in columns.items()}
@@ -283,7 +283,7 @@ def import_links(
     known = _existing(session, [d for n in numbers if (d := normalize_business_no(n))])
     pairs = []
     for index, row in enumerate(table.rows):
-        number = index + 2
+        number = table.number(index)
         ends = {}
         for key in ("buyer", "supplier"):
             digits = normalize_business_no(row[columns[key]])
@@ -321,19 +321,21 @@ def import_links(
     buyer_ids = list({b.id for b, _s in pairs})
     existed = set()
     for start in range(0, len(buyer_ids), _CHUNK):
-        existed |= set(
-            session.execute(
+        existed |= {
+            tuple(pair)
+            for pair in session.execute(
                 select(SupplierLink.buyer_id, SupplierLink.supplier_id).where(
                     SupplierLink.buyer_id.in_(buyer_ids[start : start + _CHUNK])
                 )
-            ).tuples()
-        )
+            )
+        }
     for done, (buyer, supplier) in enumerate(pairs, start=1):
         supply_chain.declare_link(session, actor, buyer.id, supplier.business_no, side="buyer")
         if (buyer.id, supplier.id) in existed:
             result.unchanged += 1
         else:
             result.created += 1
+            existed.add((buyer.id, supplier.id))  # the same pair again later in the file
         if done % 500 == 0:
             _report(progress, done, len(pairs))
     result.committed = True

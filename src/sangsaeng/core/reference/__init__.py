@@ -157,4 +157,11 @@ def size_class(code: str) -> SizeClass | None:
 
 def parse_size_class(value: str) -> str | None:
     needle = value.strip().lower()
-    return next((s.code for s in SIZE_CLASSES if needle in s.aliases or needle == s.code), None)
+    return next(
+        (
+            s.code
+            for s in SIZE_CLASSES
+            if needle in s.aliases or needle in (s.code, s.name_ko, s.name_en.lower())
+        ),
+        None,
+    )
