@@ -78,6 +78,7 @@ def settings(database_url, tmp_path_factory) -> Settings:
         data_dir=tmp_path_factory.mktemp("data"),
         secret_key="test-secret-key",
         dashboard_cache_seconds=0,
+        jobs_immediate=True,
     )
 
 

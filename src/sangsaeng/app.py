@@ -14,6 +14,9 @@ from sangsaeng.core.audit import api as audit_api
 from sangsaeng.core.audit import pages as audit_pages
 from sangsaeng.core.files import api as files_api
 from sangsaeng.core.files.service import LocalStorage
+from sangsaeng.core.imports import api as imports_api
+from sangsaeng.core.jobs import api as jobs_api
+from sangsaeng.core.jobs import pages as jobs_pages
 from sangsaeng.core.orgs import api as orgs_api
 from sangsaeng.core.orgs import pages as orgs_pages
 from sangsaeng.core.web import errors
@@ -21,6 +24,7 @@ from sangsaeng.core.web import pages as shell_pages
 from sangsaeng.core.web.middleware import WebShellMiddleware
 from sangsaeng.core.web.templating import build_templates
 from sangsaeng.db import make_engine, make_session_factory
+from sangsaeng.jobs import configure as configure_jobs
 from sangsaeng.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "core" / "web" / "static"
@@ -46,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.templates = build_templates()
     app.state.storage = LocalStorage(settings.data_dir / "files")
+    app.state.huey = configure_jobs(settings, immediate=settings.jobs_immediate)
     settings.resolved_secret_key()
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -58,6 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         orgs_api.router,
         audit_api.router,
         files_api.router,
+        imports_api.router,
+        jobs_pages.router,
+        jobs_api.router,
     ):
         app.include_router(router)
     errors.install(app)

@@ -17,18 +17,32 @@ from sangsaeng.settings import Settings, get_settings
 log = logging.getLogger("sangsaeng.jobs")
 
 
-def build_huey(settings: Settings) -> Huey:
+def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
     if settings.redis_url:
-        return RedisHuey("sangsaeng", url=settings.redis_url)
+        return RedisHuey("sangsaeng", url=settings.redis_url, immediate=immediate)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey("sangsaeng", filename=str(settings.data_dir / "jobs.db"))
+    return SqliteHuey("sangsaeng", filename=str(settings.data_dir / "jobs.db"), immediate=immediate)
+
+
+def configure(settings: Settings, *, immediate: bool = False) -> Huey:
+    """Wire the job services to a queue and the file storage (web app, worker and tests)."""
+    from sangsaeng.core.files.service import LocalStorage, configure_storage
+    from sangsaeng.core.imports import jobs as import_jobs
+    from sangsaeng.core.jobs import service as job_service
+    from sangsaeng.db import make_engine, make_session_factory
+
+    huey = build_huey(settings, immediate=immediate)
+    factory = make_session_factory(make_engine(settings.database_url))
+    configure_storage(LocalStorage(settings.data_dir / "files"))
+    import_jobs.register()
+    register_tasks(huey, settings, factory)
+    job_service.dispatcher = huey.run_job  # type: ignore[attr-defined]
+    return huey
 
 
 @cache
 def get_huey() -> Huey:
-    huey = build_huey(get_settings())
-    register_tasks(huey)
-    return huey
+    return configure(get_settings())
 
 
 def purge_expired_accounts_data(settings: Settings) -> dict[str, int]:
@@ -49,7 +63,24 @@ def purge_expired_accounts_data(settings: Settings) -> dict[str, int]:
     return purged
 
 
-def register_tasks(huey: Huey) -> None:
+def register_tasks(huey: Huey, settings: Settings | None = None, factory=None) -> None:
+    from sangsaeng.core.jobs import service as job_service
+    from sangsaeng.db import transaction
+
     @huey.periodic_task(crontab(minute="17"), name="accounts.purge_expired")
     def hourly_purge() -> dict[str, int]:
-        return purge_expired_accounts_data(get_settings())
+        return purge_expired_accounts_data(settings or get_settings())
+
+    if factory is None:
+        return
+
+    @huey.task(name="jobs.execute")
+    def run_job(job_id: str) -> str | None:
+        return job_service.execute(factory, job_id)
+
+    @huey.periodic_task(crontab(minute="*"), name="jobs.reap_stalled")
+    def reap_stalled() -> int:
+        with transaction(factory) as session:
+            return job_service.reap_stalled(session)
+
+    huey.run_job = run_job  # type: ignore[attr-defined]

@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     password_reset_hours: int = 24
     # Registry-wide dashboard counts are reused this long per process (0 = always fresh).
     dashboard_cache_seconds: float = 30
+    # Run jobs inside the submitting process instead of the worker (tests, single-process demos).
+    jobs_immediate: bool = False
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated on first run and kept in the data directory."""

@@ -34,6 +34,7 @@ class World:
     cookies: dict = field(default_factory=dict)  # actor -> (session cookie, csrf)
     own_token_id: int = 0
     link_a_d: int = 0
+    job_a: str = ""
     file_a: str = ""
 
 
@@ -70,6 +71,18 @@ def build_world(db: Session, storage=None) -> World:
         db, accounts.load_actor(db, users["sme_a"]), name="own", scopes=["read"]
     )
     world.own_token_id = own.id
+    from sangsaeng.core.jobs.models import Job
+
+    job = Job(
+        id="a" * 32,
+        kind="import.organizations",
+        owner_user_id=users["sme_a"].id,
+        status="failed",
+        params={"file_id": "missing"},
+        error="x",
+    )
+    db.add(job)
+    world.job_a = job.id
     if storage is not None:
         from sangsaeng.core.files import service as files
 
@@ -144,6 +157,8 @@ WRITE_A = {"sme_b": 404, "eval_a": 403, "sponsor_s": 403}
 # The profile: only its own members and admins (operators read it but do not edit it).
 EDIT_A = {**WRITE_A, "operator": 403}
 OWN_TOKEN = {a: 404 for a in SIGNED_IN if a != "sme_a"}
+# A job of sme_a: its owner and admins see it.
+JOB_A = {a: 404 for a in SIGNED_IN if a not in ("sme_a", "admin")}
 # A file of organization A: its members and admins read it; to anyone else it does not exist.
 FILE_A = {"sme_b": 404, "sponsor_s": 404, "operator": 404}
 
@@ -380,6 +395,29 @@ ROUTES = [
         ],
     ),
     Route("GET", "/api/v1/audit", ONLY_ADMIN),
+    # --- jobs (a failed import of sme_a's)
+    Route("GET", "/jobs/{job_id}", JOB_A, params=lambda w: {"job_id": w.job_a}),
+    Route("GET", "/jobs/{job_id}/status", JOB_A, params=lambda w: {"job_id": w.job_a}),
+    Route(
+        "POST",
+        "/jobs/{job_id}/retry",
+        JOB_A,
+        default=303,
+        params=lambda w: {"job_id": w.job_a},
+        body=lambda w: {},
+    ),
+    Route("GET", "/api/v1/jobs", {}),
+    Route("GET", "/api/v1/jobs/{job_id}", JOB_A, params=lambda w: {"job_id": w.job_a}),
+    Route("POST", "/api/v1/jobs/{job_id}/retry", JOB_A, params=lambda w: {"job_id": w.job_a}),
+    # An import needs the right to register organizations, then a file the caller may read.
+    Route(
+        "POST",
+        "/api/v1/imports/{what}",
+        {**ORG_CREATORS_ONLY, "operator": 404},
+        default=202,
+        params=lambda w: {"what": "organizations"},
+        body=lambda w: {"file_id": w.file_a, "mode": "good"},
+    ),
     # --- API: files (one uploaded by sme_a for organization A)
     Route(
         "POST",
@@ -434,7 +472,8 @@ CASES = [(r, a) for r in ROUTES for a in ACTORS]
 )
 def test_route_access(route: Route, actor: str, db, make_client, app):
     # Only file routes need a stored file (writing one costs an fsync).
-    world = build_world(db, app.state.storage if "/files" in route.path else None)
+    needs_file = "/files" in route.path or "/imports" in route.path
+    world = build_world(db, app.state.storage if needs_file else None)
     client = make_client()
     headers: dict[str, str] = {}
     csrf = ""

@@ -16,6 +16,7 @@ from sangsaeng.app import create_app
 from sangsaeng.core.accounts import service
 from sangsaeng.core.audit.models import AuditEvent
 from sangsaeng.core.files import service as files
+from sangsaeng.core.jobs.models import Job
 from sangsaeng.core.models import ApiToken, Organization, User
 from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.db import Base
@@ -242,6 +243,10 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     reset_raw, _reset = service.issue_password_reset(
         db, SYSTEM_ACTOR, user_id=other.id, valid_for=timedelta(hours=1)
     )
+    job = Job(
+        id="b" * 32, kind="import.organizations", owner_user_id=admin.id, status="failed", params={}
+    )
+    db.add(job)
     stored = files.store(
         db,
         SYSTEM_ACTOR,
@@ -263,6 +268,7 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "token": reset_raw,
         "fmt": "csv",
         "file_id": stored.id,
+        "job_id": job.id,
     }
 
     routes = get_routes(app)

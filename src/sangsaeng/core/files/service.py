@@ -68,6 +68,21 @@ class LocalStorage:
         return self.path(key).read_bytes()
 
 
+_configured: LocalStorage | None = None
+
+
+def configure_storage(storage: LocalStorage) -> None:
+    """Called by the composition root (web app, worker) with the installation's storage."""
+    global _configured
+    _configured = storage
+
+
+def current_storage() -> LocalStorage:
+    if _configured is None:
+        raise RuntimeError("file storage is not configured")
+    return _configured
+
+
 def _display_name(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = "".join(ch for ch in base if ch.isprintable()).strip()

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import InvalidInput
+from sangsaeng.core.files import service as files
 from sangsaeng.core.i18n import Msg, get_locale
 from sangsaeng.core.ids import normalize_business_no
 from sangsaeng.core.imports.mapping import Column, auto_map
@@ -346,3 +347,10 @@ def import_links(
         details={"created": result.created, "rejected": len(result.rejected), "mode": mode},
     )
     return result
+
+
+def ensure_can_import(session: Session, actor: Actor, what: str, file_id: str) -> None:
+    """Checked when an import is requested, not only when the job runs."""
+    if what == "organizations":
+        assert_can(session, actor, Action.ORG_CREATE)
+    files.get(session, actor, file_id)  # 404 unless the caller may read the file

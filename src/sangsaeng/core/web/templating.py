@@ -51,6 +51,18 @@ _KIND_LABELS = {
 }
 
 
+_JOB_STATUS_LABELS = {
+    "queued": Msg("Waiting"),
+    "running": Msg("Running"),
+    "succeeded": Msg("Done"),
+    "failed": Msg("Failed"),
+}
+
+
+def job_status_label(status: str) -> str:
+    return str(_JOB_STATUS_LABELS.get(status, status))
+
+
 def role_label(role: str) -> str:
     return str(_ROLE_LABELS.get(role, role))
 
@@ -93,6 +105,7 @@ def build_templates() -> Jinja2Templates:
         json_script=_json_script,
         number=_number,
         role_label=role_label,
+        job_status_label=job_status_label,
         nav_own_org=nav_own_org,
         seoul_time=seoul_time,
         kind_label=kind_label,

@@ -1,0 +1,55 @@
+"""Imports as background jobs: the uploaded file is read from storage and imported in the job's
+single transaction (a killed worker leaves nothing behind; the job can be run again)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from sangsaeng.core.errors import InvalidInput
+from sangsaeng.core.files import service as files
+from sangsaeng.core.i18n import Msg, gettext
+from sangsaeng.core.imports import reader, service
+from sangsaeng.core.jobs.service import Reporter, register_kind
+from sangsaeng.core.policy import Actor
+
+IMPORT_ORGS = "import.organizations"
+IMPORT_LINKS = "import.links"
+
+
+def _run(importer, session: Session, actor: Actor, params: dict, report: Reporter) -> dict:
+    report(1, gettext("Reading the file."))
+    _stored, data = files.download(session, actor, files.current_storage(), params["file_id"])
+    table = reader.read_table(data, params.get("filename", ""), params.get("encoding", "auto"))
+
+    def progress(done: int, total: int) -> None:
+        if total:
+            report(
+                5 + int(90 * done / total),
+                gettext("Checked {done} of {total}.", done=f"{done:,}", total=f"{total:,}"),
+            )
+
+    result = importer(session, actor, table, mode=params.get("mode", "all"), progress=progress)
+    if not result.committed:
+        refused = InvalidInput(
+            {},
+            message=Msg(
+                "{n} rows were rejected; nothing was written (all-or-nothing).",
+                n=len(result.rejected),
+            ),
+        )
+        refused.details = result.as_dict()  # the job page lists every rejected row
+        raise refused
+    return result.as_dict()
+
+
+def run_organizations(session: Session, actor: Actor, params: dict, report: Reporter) -> dict:
+    return _run(service.import_organizations, session, actor, params, report)
+
+
+def run_links(session: Session, actor: Actor, params: dict, report: Reporter) -> dict:
+    return _run(service.import_links, session, actor, params, report)
+
+
+def register() -> None:
+    register_kind(IMPORT_ORGS, Msg("Import organizations"), run_organizations)
+    register_kind(IMPORT_LINKS, Msg("Import buyer → supplier links"), run_links)
