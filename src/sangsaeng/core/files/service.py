@@ -167,13 +167,20 @@ def get(session: Session, actor: Actor, file_id: str) -> StoredFile:
     return stored
 
 
-def download(
-    session: Session, actor: Actor, storage: LocalStorage, file_id: str
-) -> tuple[StoredFile, bytes]:
+def read_for_job(session: Session, actor: Actor, storage: LocalStorage, file_id: str) -> bytes:
+    """A job reading its own input (checked like a download; not logged as one)."""
     stored = get(session, actor, file_id)
     data = storage.read(stored.storage_key)
     if hashlib.sha256(data).hexdigest() != stored.sha256:
         raise NotFound(Msg("The stored file is damaged. Please upload it again."))
+    return data
+
+
+def download(
+    session: Session, actor: Actor, storage: LocalStorage, file_id: str
+) -> tuple[StoredFile, bytes]:
+    stored = get(session, actor, file_id)
+    data = read_for_job(session, actor, storage, file_id)
     record(
         session,
         actor,

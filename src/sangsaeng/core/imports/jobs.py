@@ -18,7 +18,7 @@ IMPORT_LINKS = "import.links"
 
 def _run(importer, session: Session, actor: Actor, params: dict, report: Reporter) -> dict:
     report(1, gettext("Reading the file."))
-    _stored, data = files.download(session, actor, files.current_storage(), params["file_id"])
+    data = files.read_for_job(session, actor, files.current_storage(), params["file_id"])
     table = reader.read_table(data, params.get("filename", ""), params.get("encoding", "auto"))
 
     def progress(done: int, total: int) -> None:

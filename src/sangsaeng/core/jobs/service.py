@@ -147,7 +147,11 @@ def execute(factory: sessionmaker[Session], job_id: str) -> str | None:
         job = session.get(Job, job_id)
         kind, params, owner_id = job.kind, dict(job.params or {}), job.owner_user_id
 
+    work_session: Session | None = None
+
     def report(percent: int, message: str) -> None:
+        if work_session is not None and _holds_sqlite_write_lock(work_session):
+            return  # SQLite has one writer at a time: the work itself; progress resumes later
         try:
             _set(
                 factory,
@@ -160,6 +164,7 @@ def execute(factory: sessionmaker[Session], job_id: str) -> str | None:
             log.debug("progress of %s not written (database busy)", job_id)
 
     with factory() as session:
+        work_session = session
         try:
             owner = session.get(User, owner_id) if owner_id else None
             if owner is None or not owner.is_active:
@@ -204,6 +209,12 @@ def execute(factory: sessionmaker[Session], job_id: str) -> str | None:
         heartbeat_at=utcnow(),
     )
     return SUCCEEDED
+
+
+def _holds_sqlite_write_lock(session: Session) -> bool:
+    if session.get_bind().dialect.name != "sqlite" or not session.in_transaction():
+        return False
+    return bool(session.connection().connection.dbapi_connection.in_transaction)
 
 
 def reap_stalled(session: Session, now: datetime | None = None) -> int:
