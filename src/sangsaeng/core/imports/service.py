@@ -232,15 +232,10 @@ def import_organizations(
         result.unchanged = 0
         return result  # nothing written
     now = utcnow()
-    for start in range(0, len(inserts), _CHUNK):
-        chunk = inserts[start : start + _CHUNK]
-        session.execute(
-            insert(Organization),
-            [
-                {"kind": "sme", "created_at": now, "updated_at": now, "name_en": None, **row}
-                for row in chunk
-            ],
-        )
+    rows = [{**_INSERT_DEFAULTS, "created_at": now, "updated_at": now, **row} for row in inserts]
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start : start + _CHUNK]
+        _insert_organizations(session, chunk)
         _report(progress, len(table.rows) + start + len(chunk), len(table.rows) * 2)
     for start in range(0, len(updates), _CHUNK):
         session.execute(update(Organization), updates[start : start + _CHUNK])
@@ -255,6 +250,43 @@ def import_organizations(
         | {"rejected": len(result.rejected)},
     )
     return result
+
+
+_INSERT_DEFAULTS = {
+    "kind": "sme",
+    "name_en": None,
+    "employees": None,
+    "revenue_krw": None,
+    "founded_year": None,
+}
+_COPY_COLUMNS = (
+    "business_no",
+    "name_ko",
+    "name_en",
+    "kind",
+    "ksic_code",
+    "region_code",
+    "size_class",
+    "employees",
+    "revenue_krw",
+    "founded_year",
+    "created_at",
+    "updated_at",
+)
+
+
+def _insert_organizations(session: Session, rows: list[dict]) -> None:
+    """Validated rows into the table, inside the import's transaction. On PostgreSQL through
+    COPY (several times faster than row-by-row INSERTs); elsewhere as an executemany."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.execute(insert(Organization), rows)
+        return
+    cursor = connection.connection.driver_connection.cursor()
+    columns = ", ".join(_COPY_COLUMNS)
+    with cursor, cursor.copy(f"COPY organizations ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(tuple(row[c] for c in _COPY_COLUMNS))
 
 
 def _existing(session: Session, numbers: list[str]) -> dict[str, Organization]:

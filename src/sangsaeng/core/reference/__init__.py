@@ -135,20 +135,24 @@ def region(code: str) -> Region | None:
     return next((r for r in regions() if r.code == code), None)
 
 
-def parse_region(value: str) -> str | None:
-    """Accept the code, the full or short Korean name, or the English name."""
-    needle = value.strip().lower()
+@cache
+def _region_names() -> dict[str, str]:
+    names = {}
     for r in regions():
-        names = (
+        for name in (
             r.code,
             r.name_ko,
             r.short_ko,
             r.name_en.lower(),
             r.name_en.lower().removesuffix("-do"),
-        )
-        if needle in names:
-            return r.code
-    return None
+        ):
+            names[name] = r.code
+    return names
+
+
+def parse_region(value: str) -> str | None:
+    """Accept the code, the full or short Korean name, or the English name."""
+    return _region_names().get(value.strip().lower())
 
 
 def size_class(code: str) -> SizeClass | None:
