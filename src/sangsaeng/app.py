@@ -15,6 +15,7 @@ from sangsaeng.core.audit import pages as audit_pages
 from sangsaeng.core.files import api as files_api
 from sangsaeng.core.files.service import LocalStorage
 from sangsaeng.core.imports import api as imports_api
+from sangsaeng.core.imports import pages as imports_pages
 from sangsaeng.core.jobs import api as jobs_api
 from sangsaeng.core.jobs import pages as jobs_pages
 from sangsaeng.core.orgs import api as orgs_api
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_api.router,
         files_api.router,
         imports_api.router,
+        imports_pages.router,
         jobs_pages.router,
         jobs_api.router,
     ):

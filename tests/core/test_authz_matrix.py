@@ -409,6 +409,24 @@ ROUTES = [
     Route("GET", "/api/v1/jobs", {}),
     Route("GET", "/api/v1/jobs/{job_id}", JOB_A, params=lambda w: {"job_id": w.job_a}),
     Route("POST", "/api/v1/jobs/{job_id}/retry", JOB_A, params=lambda w: {"job_id": w.job_a}),
+    # --- the web import flow (the file is sme_a's: operators may import but not read it)
+    Route("GET", "/imports/new", ORG_CREATORS_ONLY),
+    Route("POST", "/imports", ORG_CREATORS_ONLY, default=303, upload=lambda w: {}),
+    Route(
+        "GET",
+        "/imports/{file_id}",
+        {**ORG_CREATORS_ONLY, "operator": 404},
+        params=lambda w: {"file_id": w.file_a},
+    ),
+    Route(
+        "POST",
+        "/imports/{file_id}/commit",
+        {**ORG_CREATORS_ONLY, "operator": 404},
+        default=303,
+        params=lambda w: {"file_id": w.file_a},
+        body=lambda w: {"mode": "good"},
+    ),
+    Route("GET", "/jobs/{job_id}/errors.csv", JOB_A, params=lambda w: {"job_id": w.job_a}),
     # An import needs the right to register organizations, then a file the caller may read.
     Route(
         "POST",
@@ -491,6 +509,8 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
     if route.upload is not None:
         kwargs["files"] = {"file": ("a.csv", b"x,y\n1,2\n", "text/csv")}
         kwargs["data"] = route.upload(world)
+        if not route.is_api:
+            kwargs["data"]["csrf_token"] = csrf
     elif route.body is not None:
         body = route.body(world)
         if route.is_api:

@@ -85,7 +85,10 @@ def seeded_server(
         seed_engine.dispose()
 
     settings = Settings(
-        database_url=database_url, data_dir=tmp_dir / "data", secret_key="e2e-secret-key"
+        database_url=database_url,
+        data_dir=tmp_dir / "data",
+        secret_key="e2e-secret-key",
+        jobs_immediate=True,  # jobs run in the server process: no separate worker in the test
     )
     app = create_app(settings)
     # Bind the socket here and hand it to uvicorn: the port is ours before the server starts.

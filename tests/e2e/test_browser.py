@@ -99,3 +99,49 @@ def test_operator_dashboard_charts_render_under_the_csp(page, e2e_server, consol
         expect(charts.nth(index).locator(".main-svg").first).to_be_visible()
     expect(page.locator(".chart").first).to_contain_text("경기도")
     assert console.problems(expected_404s=()) == []
+
+
+def test_operator_imports_a_cp949_file_fixing_the_mapping(page, e2e_server, console, tmp_path):
+    from sangsaeng.core.ids import business_no_check_digit
+
+    def number(i: int) -> str:
+        first = f"{700 + i:03d}87{4321 + i:04d}"
+        return first + str(business_no_check_digit(first))
+
+    # "회사 이름" is no header we know: the operator has to map it. Row 3 has a bad number.
+    lines = [
+        "사업자등록번호,회사 이름,업종코드,지역,기업규모,매출액",
+        f"{number(1)},브라우저가져오기일(주),C29,경기,중소,3000000000",
+        "123-45-67890,잘못된번호기업,C25,부산,중소,1000000000",
+        f"{number(2)},브라우저가져오기이(주),291,경남,중소기업,5000000000",
+    ]
+    path = tmp_path / "기업목록.csv"
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode("cp949"))
+
+    page.goto("/login")
+    page.fill("#email", "operator@demo.sangsaeng.kr")
+    page.fill("#password", DEMO_PASSWORD)
+    page.get_by_role("button", name="로그인").click()
+    page.goto("/imports/new")
+    page.set_input_files("#f-file", str(path))
+    page.get_by_role("button", name="올리고 미리 보기").click()
+
+    expect(page.get_by_text("cp949 형식으로 읽었습니다.")).to_be_visible()
+    expect(page.locator("#mapping-error")).to_contain_text("기업명")
+    page.select_option("#map-name_ko", label="회사 이름")
+    page.get_by_role("button", name="다시 확인").click()
+
+    errors = page.locator("#import-errors")
+    expect(errors).to_contain_text("올바른 사업자등록번호를 입력해 주십시오")
+    expect(errors.locator("tbody tr")).to_have_count(1)
+    expect(errors.locator("tbody td").first).to_have_text("3")
+    page.get_by_label("정상 행만 저장하고 오류 행은 보고").check()
+    page.get_by_role("button", name="가져오기").click()
+
+    expect(page.locator(".badge.job-succeeded")).to_have_text("완료")
+    expect(page.get_by_text("신규 2건")).to_be_visible()
+    page.goto("/orgs?q=브라우저가져오기")
+    rows = page.locator("table.table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("브라우저가져오기")
+    assert console.problems(expected_404s=()) == []

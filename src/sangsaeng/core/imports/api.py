@@ -20,6 +20,8 @@ class ImportIn(BaseModel):
     file_id: str
     mode: Literal["all", "good"] = "all"
     encoding: Literal["auto", "utf-8", "cp949"] = "auto"
+    # Column key → position in the file's header row; omitted: recognised from the headers.
+    mapping: dict[str, int] | None = None
 
 
 _KINDS = {"organizations": import_jobs.IMPORT_ORGS, "links": import_jobs.IMPORT_LINKS}

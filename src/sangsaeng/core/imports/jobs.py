@@ -28,7 +28,12 @@ def _run(importer, session: Session, actor: Actor, params: dict, report: Reporte
                 gettext("Checked {done} of {total}.", done=f"{done:,}", total=f"{total:,}"),
             )
 
-    result = importer(session, actor, table, mode=params.get("mode", "all"), progress=progress)
+    mapping = params.get("mapping")
+    if mapping is not None:
+        mapping = {key: int(index) for key, index in mapping.items()}
+    result = importer(
+        session, actor, table, mode=params.get("mode", "all"), mapping=mapping, progress=progress
+    )
     if not result.committed:
         refused = InvalidInput(
             {},

@@ -158,10 +158,12 @@ def import_organizations(
     mode: Mode = "all",
     mapping: dict[str, int] | None = None,
     progress: Progress | None = None,
+    dry_run: bool = False,
 ) -> ImportResult:
     """Validate every row with the same rules as the form, then create or update (by 사업자번호).
 
-    In ``all`` mode nothing is written when any row is rejected (``committed`` is False).
+    In ``all`` mode nothing is written when any row is rejected (``committed`` is False). A dry
+    run (the preview) reports what would be created and updated and writes nothing.
     """
     assert_can(session, actor, Action.ORG_CREATE)
     columns = _mapping(table, ORG_COLUMNS, mapping)
@@ -228,6 +230,9 @@ def import_organizations(
             updates.append({"id": stored.id, **changed, "updated_at": utcnow()})
 
     result.rejected.sort(key=lambda e: (e.row, e.column))
+    if dry_run:
+        result.created, result.updated = len(inserts), len(updates)
+        return result
     if mode == "all" and result.rejected:
         result.unchanged = 0
         return result  # nothing written
@@ -381,8 +386,12 @@ def import_links(
     return result
 
 
-def ensure_can_import(session: Session, actor: Actor, what: str, file_id: str) -> None:
-    """Checked when an import is requested, not only when the job runs."""
+def ensure_can_start(session: Session, actor: Actor, what: str) -> None:
     if what == "organizations":
         assert_can(session, actor, Action.ORG_CREATE)
+
+
+def ensure_can_import(session: Session, actor: Actor, what: str, file_id: str) -> None:
+    """Checked when an import is requested, not only when the job runs."""
+    ensure_can_start(session, actor, what)
     files.get(session, actor, file_id)  # 404 unless the caller may read the file
