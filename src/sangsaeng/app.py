@@ -18,6 +18,7 @@ from sangsaeng.core.imports import api as imports_api
 from sangsaeng.core.imports import pages as imports_pages
 from sangsaeng.core.jobs import api as jobs_api
 from sangsaeng.core.jobs import pages as jobs_pages
+from sangsaeng.core.notifications import pages as notification_pages
 from sangsaeng.core.orgs import api as orgs_api
 from sangsaeng.core.orgs import pages as orgs_pages
 from sangsaeng.core.web import errors
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         imports_api.router,
         imports_pages.router,
         jobs_pages.router,
+        notification_pages.router,
         jobs_api.router,
     ):
         app.include_router(router)

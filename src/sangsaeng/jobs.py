@@ -83,4 +83,11 @@ def register_tasks(huey: Huey, settings: Settings | None = None, factory=None) -
         with transaction(factory) as session:
             return job_service.reap_stalled(session)
 
+    @huey.periodic_task(crontab(minute="*"), name="notifications.send_outbox")
+    def send_outbox() -> dict[str, int]:
+        from sangsaeng.core.notifications import service as notifications
+
+        with transaction(factory) as session:
+            return notifications.send_outbox(session, (settings or get_settings()).smtp_url)
+
     huey.run_job = run_job  # type: ignore[attr-defined]

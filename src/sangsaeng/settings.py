@@ -16,6 +16,10 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./sangsaeng.db"
     redis_url: str | None = None
+    # smtp://user:password@host:25?from=noreply@example.kr (smtp+starttls://…:587 or
+    # smtps://…:465 for TLS); unset: mail stays
+    # in the outbox for an administrator to see.
+    smtp_url: str | None = Field(default=None, repr=False)
     data_dir: Path = Path("./data")
     secret_key: str | None = Field(default=None, repr=False)
 

@@ -35,6 +35,7 @@ class World:
     own_token_id: int = 0
     link_a_d: int = 0
     job_a: str = ""
+    note_a: int = 0
     file_a: str = ""
 
 
@@ -83,6 +84,12 @@ def build_world(db: Session, storage=None) -> World:
     )
     db.add(job)
     world.job_a = job.id
+    from sangsaeng.core.notifications.models import Notification
+
+    note = Notification(user_id=users["sme_a"].id, title="확인 요청")
+    db.add(note)
+    db.flush()
+    world.note_a = note.id
     if storage is not None:
         from sangsaeng.core.files import service as files
 
@@ -159,6 +166,8 @@ EDIT_A = {**WRITE_A, "operator": 403}
 OWN_TOKEN = {a: 404 for a in SIGNED_IN if a != "sme_a"}
 # A job of sme_a: its owner and admins see it.
 JOB_A = {a: 404 for a in SIGNED_IN if a not in ("sme_a", "admin")}
+# A notification of sme_a's: nobody else's, not even an administrator's.
+NOTE_A = {a: 404 for a in SIGNED_IN if a != "sme_a"}
 # A file of organization A: its members and admins read it; to anyone else it does not exist.
 FILE_A = {"sme_b": 404, "sponsor_s": 404, "operator": 404}
 
@@ -409,6 +418,18 @@ ROUTES = [
     Route("GET", "/api/v1/jobs", {}),
     Route("GET", "/api/v1/jobs/{job_id}", JOB_A, params=lambda w: {"job_id": w.job_a}),
     Route("POST", "/api/v1/jobs/{job_id}/retry", JOB_A, params=lambda w: {"job_id": w.job_a}),
+    # --- notifications (the inbox is everyone's own; the outbox is the administrators')
+    Route("GET", "/notifications", {}),
+    Route("POST", "/notifications/read", {}, default=303, body=lambda w: {}),
+    Route(
+        "POST",
+        "/notifications/{notification_id}/read",
+        NOTE_A,
+        default=303,
+        params=lambda w: {"notification_id": w.note_a},
+        body=lambda w: {},
+    ),
+    Route("GET", "/admin/outbox", ONLY_ADMIN),
     # --- the web import flow (the file is sme_a's: operators may import but not read it)
     Route("GET", "/imports/new", ORG_CREATORS_ONLY),
     Route("POST", "/imports", ORG_CREATORS_ONLY, default=303, upload=lambda w: {}),

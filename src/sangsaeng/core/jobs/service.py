@@ -24,6 +24,7 @@ from sangsaeng.core.errors import InvalidInput, NotFound, SangsaengError
 from sangsaeng.core.i18n import Msg
 from sangsaeng.core.jobs.models import FAILED, QUEUED, RUNNING, SUCCEEDED, Job
 from sangsaeng.core.models import User, utcnow
+from sangsaeng.core.notifications import service as notifications
 from sangsaeng.core.policy import Actor
 
 log = logging.getLogger("sangsaeng.jobs")
@@ -188,6 +189,7 @@ def execute(factory: sessionmaker[Session], job_id: str) -> str | None:
             details = exc.details if isinstance(exc, SangsaengError) else None
             if isinstance(details, dict):
                 details = {k: str(v) if isinstance(v, Msg) else v for k, v in details.items()}
+            _tell_owner(factory, job_id, owner_id, Msg("A job failed"), message)
             _set(
                 factory,
                 job_id,
@@ -208,7 +210,18 @@ def execute(factory: sessionmaker[Session], job_id: str) -> str | None:
         message=str(Msg("Done.")),
         heartbeat_at=utcnow(),
     )
+    _tell_owner(factory, job_id, owner_id, Msg("A job is done"), str(KINDS[kind].title))
     return SUCCEEDED
+
+
+def _tell_owner(factory, job_id: str, owner_id: int | None, title: Msg, text: str) -> None:
+    if owner_id is None:
+        return
+    with factory() as session:
+        notifications.notify(
+            session, [owner_id], title=title, body=text, link=f"/jobs/{job_id}", email=False
+        )
+        session.commit()
 
 
 def _holds_sqlite_write_lock(session: Session) -> bool:

@@ -14,6 +14,7 @@ from sangsaeng.core.errors import InvalidInput, NotFound
 from sangsaeng.core.i18n import Msg
 from sangsaeng.core.ids import normalize_business_no
 from sangsaeng.core.models import Organization, SupplierLink, utcnow
+from sangsaeng.core.notifications import service as notifications
 from sangsaeng.core.orgs import graph
 from sangsaeng.core.policy import Action, Actor, Role, assert_can, can, readable_organizations
 
@@ -95,6 +96,8 @@ def declare_link(
     if side == "supplier" or _trusted(actor):
         link.supplier_confirmed_at = link.supplier_confirmed_at or now
     session.flush()
+    if not link.active:
+        _ask_to_confirm(session, org, counterpart)
     record(
         session,
         actor,
@@ -105,6 +108,21 @@ def declare_link(
         details={"buyer_id": buyer.id, "supplier_id": supplier.id, "active": link.active},
     )
     return link
+
+
+def _ask_to_confirm(session: Session, declared_by: Organization, counterpart: Organization) -> None:
+    notifications.notify(
+        session,
+        notifications.members_of(session, counterpart.id, ("sme", "sponsor", "operator")),
+        title=Msg("Please confirm a supply-chain link"),
+        body=Msg(
+            "{name} registered a buyer–supplier link with {counterpart}. Confirm or decline "
+            "it on the organization page.",
+            name=declared_by.name_ko,
+            counterpart=counterpart.name_ko,
+        ),
+        link=f"/orgs/{counterpart.id}",
+    )
 
 
 def _find(session: Session, buyer_id: int, supplier_id: int) -> SupplierLink | None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from sangsaeng.core.accounts import service as accounts
 from sangsaeng.core.errors import CsrfFailed, NotAuthenticated
+from sangsaeng.core.notifications import service as notifications
 from sangsaeng.core.policy import Actor
 from sangsaeng.settings import Settings
 
@@ -96,6 +97,8 @@ def get_optional_actor(request: Request, db: SessionDep, settings: SettingsDep) 
         if found is not None:
             record, actor = found
             request.state.session_csrf = record.csrf_token
+            if not request.url.path.startswith("/api/"):
+                request.state.unread = notifications.unread_count(db, actor)
             # Cookie-authenticated API writes need the CSRF header; forms check their own field.
             if request.url.path.startswith("/api/") and request.method in _UNSAFE:
                 check_csrf_value(request, request.headers.get(CSRF_HEADER))

@@ -121,6 +121,7 @@ def render(
     ctx = {
         "actor": getattr(request.state, "actor", None),
         "csrf_token": expected_csrf_token(request),
+        "unread": getattr(request.state, "unread", 0),
         "path": request.url.path,
         "full_path": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
     }
