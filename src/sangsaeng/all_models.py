@@ -3,5 +3,6 @@
 from sangsaeng.core import models as core_models  # noqa: F401
 from sangsaeng.core.audit import models as audit_models  # noqa: F401
 from sangsaeng.core.files import models as files_models  # noqa: F401
+from sangsaeng.core.imports import models as import_models  # noqa: F401
 from sangsaeng.core.jobs import models as jobs_models  # noqa: F401
 from sangsaeng.core.notifications import models as notification_models  # noqa: F401

@@ -447,6 +447,14 @@ ROUTES = [
         params=lambda w: {"file_id": w.file_a},
         body=lambda w: {"mode": "good"},
     ),
+    Route(
+        "POST",
+        "/imports/{file_id}/template",
+        {**ORG_CREATORS_ONLY, "operator": 404},
+        default=303,
+        params=lambda w: {"file_id": w.file_a},
+        body=lambda w: {"name": "표준", "map_business_no": "0"},
+    ),
     Route("GET", "/jobs/{job_id}/errors.csv", JOB_A, params=lambda w: {"job_id": w.job_a}),
     # An import needs the right to register organizations, then a file the caller may read.
     Route(

@@ -206,3 +206,34 @@ def test_a_killed_worker_leaves_nothing_and_the_job_reruns(
     assert final.status == "succeeded", final.error
     assert final.attempts == 2 and final.result["created"] == rows
     assert count_orgs(db) == before + rows  # the same end state as one clean run
+
+
+def test_a_saved_mapping_template_fits_a_file_whose_columns_moved(client, db, operator):
+    from tests.factories import session_cookie
+
+    token = api_token(db, operator)
+    first = "회사 이름,사업번호,업종,지역,기업규모\n작업양식일,124-81-00998,C29,경기,중소\n"
+    moved = "지역,기업규모,사업번호,업종,회사 이름\n부산,중소,220-81-62517,C25,작업양식이\n"
+    first_id = upload(client, token, first.encode("cp949"))
+    moved_id = upload(client, token, moved.encode("utf-8"))
+    cookie, csrf = session_cookie(db, operator)
+    db.commit()
+    client.cookies.set("ss_session", cookie)
+    mapping = {
+        "map_name_ko": "0",
+        "map_business_no": "1",
+        "map_ksic": "2",
+        "map_region": "3",
+        "map_size_class": "4",
+    }
+    saved = client.post(
+        f"/imports/{first_id}/template",
+        data={"name": "추진단 양식", "encoding": "auto", "csrf_token": csrf, **mapping},
+    )
+    assert saved.status_code == 303
+    template_id = saved.headers["location"].rsplit("template=", 1)[1]
+    preview = client.get(f"/imports/{moved_id}", params={"template": template_id})
+    assert preview.status_code == 200
+    assert "총 1행: 신규 1건" in preview.text
+    assert 'id="mapping-error"' not in preview.text
+    assert '<option value="4" selected>회사 이름</option>' in preview.text

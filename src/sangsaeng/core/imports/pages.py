@@ -9,7 +9,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from sangsaeng.core.errors import InvalidInput
 from sangsaeng.core.files import service as files
 from sangsaeng.core.imports import jobs as import_jobs
-from sangsaeng.core.imports import reader, service
+from sangsaeng.core.imports import reader, service, templates
 from sangsaeng.core.jobs import service as job_service
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
 from sangsaeng.core.web.forms import field_errors, see_other, spreadsheet_response
@@ -68,6 +68,7 @@ def import_preview(
     file_id: str,
     encoding: str = "auto",
     mode: str = "all",
+    template: int | None = None,
 ):
     service.ensure_can_start(db, actor, "organizations")
     data = files.read_for_job(db, actor, request.app.state.storage, file_id)
@@ -78,6 +79,7 @@ def import_preview(
         "mode": mode,
         "columns": service.ORG_COLUMNS,
         "errors": {},
+        "templates": templates.list_templates(db, actor, "organizations"),
         "table": None,
         "result": None,
         "mapping": {},
@@ -85,7 +87,10 @@ def import_preview(
     try:
         table = reader.read_table(data, stored.original_name, encoding)
         context["table"] = table
-        mapping = _mapping_from(request) or service.auto_map(table.headers, service.ORG_COLUMNS)
+        if template is not None:
+            mapping = templates.apply_template(db, actor, template, table.headers)
+        else:
+            mapping = _mapping_from(request) or service.auto_map(table.headers, service.ORG_COLUMNS)
         context["mapping"] = mapping
         context["result"] = service.import_organizations(
             db, actor, table, mode="all", mapping=mapping, dry_run=True
@@ -121,3 +126,22 @@ def job_errors(db: SessionDep, actor: CurrentActor, job_id: str):
     rejected = (job.result or {}).get("rejected", [])
     rows = [(e["row"], e["column"], e["reason"]) for e in rejected]
     return spreadsheet_response("csv", ("row", "column", "reason"), rows, f"errors-{job_id}")
+
+
+@router.post("/imports/{file_id}/template", dependencies=[CsrfChecked])
+async def template_save(request: Request, db: SessionDep, actor: CurrentActor, file_id: str):
+    form = await request.form()
+    service.ensure_can_import(db, actor, "organizations", file_id)
+    data = files.read_for_job(db, actor, request.app.state.storage, file_id)
+    stored = files.get(db, actor, file_id)
+    encoding = str(form.get("encoding", "auto"))
+    table = reader.read_table(data, stored.original_name, encoding)
+    mapping = {
+        key.removeprefix("map_"): int(str(value))
+        for key, value in form.items()
+        if key.startswith("map_") and str(value).lstrip("-").isdigit()
+    }
+    saved = templates.save_template(
+        db, actor, "organizations", str(form.get("name", "")), table.headers, mapping
+    )
+    return see_other(f"/imports/{file_id}?encoding={encoding}&template={saved.id}")
