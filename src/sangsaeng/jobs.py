@@ -27,14 +27,12 @@ def build_huey(settings: Settings, *, immediate: bool = False) -> Huey:
 def configure(settings: Settings, *, immediate: bool = False) -> Huey:
     """Wire the job services to a queue and the file storage (web app, worker and tests)."""
     from sangsaeng.core.files.service import LocalStorage, configure_storage
-    from sangsaeng.core.imports import jobs as import_jobs
     from sangsaeng.core.jobs import service as job_service
     from sangsaeng.db import make_engine, make_session_factory
 
     huey = build_huey(settings, immediate=immediate)
     factory = make_session_factory(make_engine(settings.database_url))
     configure_storage(LocalStorage(settings.data_dir / "files"))
-    import_jobs.register()
     register_tasks(huey, settings, factory)
     job_service.dispatcher = huey.run_job  # type: ignore[attr-defined]
     return huey
@@ -73,6 +71,9 @@ def register_tasks(huey: Huey, settings: Settings | None = None, factory=None) -
 
     if factory is None:
         return
+    from sangsaeng.core.imports import jobs as import_jobs
+
+    import_jobs.register()  # the job kinds this worker can run
 
     @huey.task(name="jobs.execute")
     def run_job(job_id: str) -> str | None:

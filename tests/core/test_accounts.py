@@ -837,3 +837,25 @@ def test_token_page_shows_the_new_token_once(client, db):
     revoke = client.post(f"/me/tokens/{row.id}/revoke", data={"csrf_token": csrf})
     assert revoke.status_code == 303
     assert client.get("/api/v1/me", headers=bearer(raw)).status_code == 401
+
+
+def test_admin_exports_the_user_list_beyond_one_page(client, db):
+    import io
+
+    from openpyxl import load_workbook
+
+    from sangsaeng.core.audit.models import AuditEvent
+    from tests.factories import session_cookie
+
+    office = make_org(db)
+    admin = make_user(db, roles=[(office, "admin")])
+    for i in range(210):
+        make_user(db, email=f"bulk{i:03d}@example.kr")
+    cookie, _csrf = session_cookie(db, admin)
+    db.commit()
+    client.cookies.set("ss_session", cookie)
+    response = client.get("/admin/users/export.xlsx")
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("id", "email", "name") and len(rows) == 1 + 211
+    db.expire_all()
+    assert db.scalars(select(AuditEvent).where(AuditEvent.action == "users.export")).all()

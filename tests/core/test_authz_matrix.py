@@ -280,6 +280,7 @@ ROUTES = [
     ),
     # --- admin pages
     Route("GET", "/admin/users", ONLY_ADMIN),
+    Route("GET", "/admin/users/export.{fmt}", ONLY_ADMIN, params=lambda w: {"fmt": "xlsx"}),
     Route("GET", "/admin/audit", ONLY_ADMIN),
     Route("GET", "/admin/revenue-bands", ONLY_ADMIN),
     Route(

@@ -237,3 +237,56 @@ def test_a_saved_mapping_template_fits_a_file_whose_columns_moved(client, db, op
     assert "총 1행: 신규 1건" in preview.text
     assert 'id="mapping-error"' not in preview.text
     assert '<option value="4" selected>회사 이름</option>' in preview.text
+
+
+def test_jobs_travel_through_redis_when_it_is_configured(
+    backend, settings, engine, db, operator, tmp_path
+):
+    """RedisHuey on the production-like setup: the job goes into Redis and out to a worker."""
+    import redis
+    from huey import RedisHuey
+
+    if backend != "postgres":
+        pytest.skip("the production-like setup: PostgreSQL and Redis")
+    url = "redis://127.0.0.1:6379/15"
+    try:
+        redis.Redis.from_url(url).ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis is not running at 127.0.0.1:6379 (see .ci/run)")
+    redis_settings = settings.model_copy(
+        update={"redis_url": url, "data_dir": tmp_path, "jobs_immediate": False}
+    )
+    huey = build_huey(redis_settings)
+    assert isinstance(huey, RedisHuey)
+    huey.flush()
+    factory = make_session_factory(engine)
+    register_tasks(huey, redis_settings, factory)
+    storage = files.LocalStorage(tmp_path / "files")
+    with factory() as session:
+        actor = job_service.load_actor(session, operator)
+        stored = files.store(
+            session,
+            actor,
+            storage,
+            data=csv_rows(5),
+            filename="r.csv",
+            place="import",
+            organization_id=None,
+        )
+        previous = job_service.dispatcher
+        job_service.dispatcher = huey.run_job
+        try:
+            job = job_service.submit(
+                session, actor, "import.organizations", {"file_id": stored.id, "mode": "all"}
+            )
+            session.commit()
+        finally:
+            job_service.dispatcher = previous
+    assert huey.pending_count() == 1
+    files.configure_storage(storage)
+    task = huey.dequeue()  # what a worker does, against the same Redis
+    huey.execute(task)
+    db.expire_all()
+    finished = db.get(Job, job.id)
+    assert finished.status == "succeeded" and finished.result["created"] == 5
+    huey.flush()

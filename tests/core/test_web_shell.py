@@ -212,7 +212,7 @@ def test_bearer_api_writes_need_no_csrf_token(make_client, db):
 _BOOKKEEPING = {("user_sessions", "last_seen_at"), ("api_tokens", "last_used_at")}
 # A read may append to the audit log (downloads and denials are logged), nothing else.
 _ACCESS_LOG = "audit_events"
-_READ_EVENTS = {"audit.export", "org.export", "file.download", "permission.denied"}
+_READ_EVENTS = {"audit.export", "org.export", "users.export", "file.download", "permission.denied"}
 
 
 def snapshot(engine) -> dict[str, list[tuple]]:

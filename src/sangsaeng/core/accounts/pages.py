@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
 
 from sangsaeng.core.accounts import service
-from sangsaeng.core.errors import InvalidInput, TooManyRequests
+from sangsaeng.core.errors import InvalidInput, NotFound, TooManyRequests
 from sangsaeng.core.policy import Scope
 from sangsaeng.core.web.deps import (
     LANG_COOKIE,
@@ -21,7 +21,13 @@ from sangsaeng.core.web.deps import (
     client_ip,
     is_https,
 )
-from sangsaeng.core.web.forms import field_errors, notice, safe_next, see_other
+from sangsaeng.core.web.forms import (
+    field_errors,
+    notice,
+    safe_next,
+    see_other,
+    spreadsheet_response,
+)
 from sangsaeng.core.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -181,6 +187,14 @@ def admin_users(
     users, total = service.list_users(db, actor, query=q, page=page)
     context = {"users": users, "total": total, "q": q, "page": page}
     return render(request, "account/admin_users.html", context)
+
+
+@router.get("/admin/users/export.{fmt}")
+def admin_users_export(db: SessionDep, actor: CurrentActor, fmt: str, q: str = ""):
+    if fmt not in ("csv", "xlsx"):
+        raise NotFound()
+    headers, rows = service.export_users(db, actor, query=q)
+    return spreadsheet_response(fmt, headers, rows, f"users-{date.today().isoformat()}")
 
 
 @router.post("/admin/users/{user_id}/reset-link", dependencies=[CsrfChecked])

@@ -148,14 +148,18 @@ def list_users(
     session: Session, actor: Actor, *, query: str = "", page: int = 1, per_page: int = 50
 ) -> tuple[list[User], int]:
     assert_can(session, actor, Action.USERS_MANAGE)
+    result = paginate(session, _users_statement(query), page, per_page)
+    return result.items, result.total
+
+
+def _users_statement(query: str):
     stmt = select(User)
     if query.strip():
         pattern = contains_pattern(query.strip())
         stmt = stmt.where(
             or_(User.email.ilike(pattern, escape="\\"), User.name.ilike(pattern, escape="\\"))
         )
-    result = paginate(session, stmt.order_by(User.id), page, per_page)
-    return result.items, result.total
+    return stmt.order_by(User.id)
 
 
 def memberships_of(session: Session, user_id: int) -> list[Membership]:
@@ -563,3 +567,24 @@ def require_actor(actor: Actor | None) -> Actor:
     if actor is None:
         raise NotAuthenticated()
     return actor
+
+
+def export_users(
+    session: Session, actor: Actor, *, query: str = ""
+) -> tuple[tuple[str, ...], list[tuple]]:
+    """The user list for a download (personal data: the download is logged)."""
+    assert_can(session, actor, Action.USERS_MANAGE)
+    users = session.scalars(_users_statement(query)).all()
+    rows = [
+        (
+            u.id,
+            u.email,
+            u.name,
+            u.locale,
+            "active" if u.is_active else "inactive",
+            u.created_at.isoformat(),
+        )
+        for u in users
+    ]
+    record(session, actor, "users.export", details={"rows": len(rows)})
+    return ("id", "email", "name", "locale", "status", "created_at"), rows
