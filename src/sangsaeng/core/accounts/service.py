@@ -42,6 +42,7 @@ from sangsaeng.core.models import (
     UserSession,
     utcnow,
 )
+from sangsaeng.core.notifications.models import Notification
 from sangsaeng.core.pagination import contains_pattern, paginate
 from sangsaeng.core.policy import Action, Actor, Role, Scope, assert_can
 
@@ -298,14 +299,21 @@ def login(
 
 def resolve_session(
     session: Session, raw_token: str, policy: SessionPolicy, now: datetime | None = None
-) -> tuple[UserSession, Actor] | None:
-    """The live session for a cookie token and its actor, or ``None`` when unknown or timed out.
+) -> tuple[UserSession, Actor, int] | None:
+    """The live session for a cookie token, its actor and the user's unread notification count,
+    or ``None`` when unknown or timed out.
 
-    One query (session, user and memberships together): it runs on every page view.
+    One query (session, user, memberships and the count together): it runs on every page view.
     """
     now = now or utcnow()
+    unread = (
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
     rows = session.execute(
-        select(UserSession, User, Membership.organization_id, Membership.role)
+        select(UserSession, User, Membership.organization_id, Membership.role, unread)
         .join(User, User.id == UserSession.user_id)
         .outerjoin(Membership, Membership.user_id == User.id)
         .where(UserSession.id == token_hash(raw_token))
@@ -323,10 +331,10 @@ def resolve_session(
         user_id=user.id,
         email=user.email,
         name=user.name,
-        memberships=frozenset((org, role) for _s, _u, org, role in rows if org is not None),
+        memberships=frozenset((org, role) for _s, _u, org, role, _n in rows if org is not None),
         session_id=found.id,
     )
-    return found, actor
+    return found, actor, rows[0][4]
 
 
 def purge_expired(

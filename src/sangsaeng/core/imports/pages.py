@@ -51,13 +51,17 @@ async def import_upload(
     return see_other(f"/imports/{stored.id}?encoding={encoding}")
 
 
-def _mapping_from(request: Request) -> dict[str, int] | None:
-    chosen = {
-        key.removeprefix("map_"): value
-        for key, value in request.query_params.items()
-        if key.startswith("map_") and value != ""
+def _mapping_fields(fields) -> dict[str, int]:
+    """``map_<column>=<index>`` fields of a form or query: the user's column mapping."""
+    return {
+        key.removeprefix("map_"): int(str(value))
+        for key, value in fields
+        if key.startswith("map_") and str(value).lstrip("-").isdigit()
     }
-    return {k: int(v) for k, v in chosen.items() if v.lstrip("-").isdigit()} if chosen else None
+
+
+def _mapping_from(request: Request) -> dict[str, int] | None:
+    return _mapping_fields(request.query_params.items()) or None
 
 
 @router.get("/imports/{file_id}")
@@ -104,11 +108,7 @@ def import_preview(
 @router.post("/imports/{file_id}/commit", dependencies=[CsrfChecked])
 async def import_commit(request: Request, db: SessionDep, actor: CurrentActor, file_id: str):
     form = await request.form()
-    mapping = {
-        key.removeprefix("map_"): int(str(value))
-        for key, value in form.items()
-        if key.startswith("map_") and str(value).lstrip("-").isdigit()
-    }
+    mapping = _mapping_fields(form.items())
     params = {
         "file_id": file_id,
         "mode": "good" if form.get("mode") == "good" else "all",
@@ -136,11 +136,7 @@ async def template_save(request: Request, db: SessionDep, actor: CurrentActor, f
     stored = files.get(db, actor, file_id)
     encoding = str(form.get("encoding", "auto"))
     table = reader.read_table(data, stored.original_name, encoding)
-    mapping = {
-        key.removeprefix("map_"): int(str(value))
-        for key, value in form.items()
-        if key.startswith("map_") and str(value).lstrip("-").isdigit()
-    }
+    mapping = _mapping_fields(form.items())
     saved = templates.save_template(
         db, actor, "organizations", str(form.get("name", "")), table.headers, mapping
     )

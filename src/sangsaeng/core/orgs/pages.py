@@ -157,6 +157,18 @@ def _detail_page(request: Request, db, actor, org_id: int, status: int = 200, **
     return render(request, "orgs/detail.html", context, status)
 
 
+def _declare(request: Request, db, actor, org_id: int, number: str, side: str, value_key: str):
+    """The organization buys from (side "buyer") or supplies (side "supplier") ``number``."""
+    try:
+        link = supply_chain.declare_link(db, actor, org_id, number, side=side)
+    except InvalidInput as exc:
+        errors = field_errors(exc)
+        return _detail_page(
+            request, db, actor, org_id, 422, link_errors=errors, **{value_key: number}
+        )
+    return see_other(f"/orgs/{org_id}?msg={'link_confirmed' if link.active else 'link_declared'}")
+
+
 @router.post("/orgs/{org_id}/suppliers", dependencies=[CsrfChecked])
 def supplier_declare(
     request: Request,
@@ -165,19 +177,7 @@ def supplier_declare(
     org_id: int,
     supplier_business_no: Annotated[str, Form()] = "",
 ):
-    try:
-        link = supply_chain.declare_link(db, actor, org_id, supplier_business_no, side="buyer")
-    except InvalidInput as exc:
-        return _detail_page(
-            request,
-            db,
-            actor,
-            org_id,
-            422,
-            link_errors=field_errors(exc),
-            supplier_value=supplier_business_no,
-        )
-    return see_other(f"/orgs/{org_id}?msg={'link_confirmed' if link.active else 'link_declared'}")
+    return _declare(request, db, actor, org_id, supplier_business_no, "buyer", "supplier_value")
 
 
 @router.post("/orgs/{org_id}/buyers", dependencies=[CsrfChecked])
@@ -188,19 +188,7 @@ def buyer_declare(
     org_id: int,
     buyer_business_no: Annotated[str, Form()] = "",
 ):
-    try:
-        link = supply_chain.declare_link(db, actor, org_id, buyer_business_no, side="supplier")
-    except InvalidInput as exc:
-        return _detail_page(
-            request,
-            db,
-            actor,
-            org_id,
-            422,
-            link_errors=field_errors(exc),
-            buyer_value=buyer_business_no,
-        )
-    return see_other(f"/orgs/{org_id}?msg={'link_confirmed' if link.active else 'link_declared'}")
+    return _declare(request, db, actor, org_id, buyer_business_no, "supplier", "buyer_value")
 
 
 @router.post("/orgs/{org_id}/links/{link_id}/confirm", dependencies=[CsrfChecked])

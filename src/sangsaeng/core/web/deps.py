@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from sangsaeng.core.accounts import service as accounts
 from sangsaeng.core.errors import CsrfFailed, NotAuthenticated
-from sangsaeng.core.notifications import service as notifications
 from sangsaeng.core.policy import Actor
 from sangsaeng.settings import Settings
 
@@ -95,10 +94,9 @@ def get_optional_actor(request: Request, db: SessionDep, settings: SettingsDep) 
     elif raw := request.cookies.get(SESSION_COOKIE):
         found = accounts.resolve_session(db, raw, session_policy(settings))
         if found is not None:
-            record, actor = found
+            record, actor, unread = found
             request.state.session_csrf = record.csrf_token
-            if not request.url.path.startswith("/api/"):
-                request.state.unread = notifications.unread_count(db, actor)
+            request.state.unread = unread
             # Cookie-authenticated API writes need the CSRF header; forms check their own field.
             if request.url.path.startswith("/api/") and request.method in _UNSAFE:
                 check_csrf_value(request, request.headers.get(CSRF_HEADER))
