@@ -41,11 +41,11 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from pg_common import check_target, create_database, database_url, drop_database
 
 TARGET_ROWS_PER_S = 10_000
 TARGET_PEAK_MB = 500
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 HEADERS = (
     "사업자등록번호",
     "기업명",
@@ -150,16 +150,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.repeat = 3
     if args.rows < 100 or args.repeat < 1:
         parser.error("--rows must be at least 100 and --repeat at least 1")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
-        parser.error("--db-name must be a plain lower-case identifier")
-    if (urlsplit(args.admin_url).hostname or "") not in LOOPBACK:
-        parser.error("--admin-url must point at a loopback host (127.0.0.1)")
+    check_target(parser, args.admin_url, args.db_name)
     return args
-
-
-def database_url(admin_url: str, name: str) -> str:
-    parts = urlsplit(admin_url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
 
 
 # ---------------------------------------------------------------- child: the real import path
@@ -327,19 +319,10 @@ def recreate_database(admin_url: str, name: str) -> None:
 
     from sangsaeng.cli import alembic_config
 
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    create_database(admin_url, name)
     alembic_command.upgrade(alembic_config(database_url(admin_url, name)), "head")
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute("CHECKPOINT")  # no earlier load's dirty pages flushed during the timing
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def scalar(url: str, sql: str) -> object:

@@ -32,11 +32,11 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import psycopg
 from alembic import command as alembic_command
+from pg_common import check_target, create_database, database_url, drop_database
 
 from sangsaeng.cli import alembic_config
 from sangsaeng.core import reference
@@ -50,7 +50,6 @@ WANTED_PAGE = 50
 LIST_FILTER = {"region": "41", "size": "sme"}  # 경기도 SMEs: ~26 % of all organizations
 PASSWORD = "bench-password-2026"  # synthetic accounts in a throwaway database
 EMAIL_DOMAIN = "bench.sangsaeng.kr"
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 ORG_PAGE_SAMPLE_PER_TIER = 20
 REQUEST_TIMEOUT_S = 15.0
 _START = time.perf_counter()
@@ -104,16 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--orgs must be at least 300")
     if args.clients < 1 or args.seconds <= 0 or args.workers < 1:
         parser.error("--clients, --seconds and --workers must be positive")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db_name):
-        parser.error("--db-name must be a plain lower-case identifier")
-    if (urlsplit(args.admin_url).hostname or "") not in LOOPBACK:
-        parser.error("--admin-url must point at a loopback host (127.0.0.1)")
+    check_target(parser, args.admin_url, args.db_name)
     return args
-
-
-def database_url(admin_url: str, name: str) -> str:
-    parts = urlsplit(admin_url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, ""))
 
 
 # ---------------------------------------------------------------- synthetic data
@@ -297,17 +288,6 @@ def org_page_sample(world: World, rng: random.Random) -> list[int]:
 
 
 # ---------------------------------------------------------------- database
-
-
-def recreate_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def copy_rows(conn: psycopg.Connection, table: str, columns: str, rows) -> None:
@@ -592,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
 
     log(f"database {args.db_name}: drop, create, migrate")
     t = time.perf_counter()
-    recreate_database(args.admin_url, args.db_name)
+    create_database(args.admin_url, args.db_name)
     alembic_command.upgrade(alembic_config(url), "head")
     timings["create_and_migrate_s"] = time.perf_counter() - t
 

@@ -21,7 +21,7 @@ from sangsaeng.cli import alembic_config
 from sangsaeng.core.models import RevenueBand
 from sangsaeng.core.reference import DEFAULT_REVENUE_BANDS
 from sangsaeng.db import Base, make_engine, make_session_factory
-from sangsaeng.settings import Settings
+from sangsaeng.settings import Settings, get_settings
 
 PG_URL = os.environ.get("SANGSAENG_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite", "postgres"] if PG_URL else ["sqlite"]
@@ -141,6 +141,17 @@ def app(settings):
 def client(app, db) -> Iterator[TestClient]:
     with TestClient(app, follow_redirects=False) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def cli_env(monkeypatch, settings, engine):
+    """CLI commands (which read settings from the environment) pointed at the test database."""
+    clear_tables(engine)
+    monkeypatch.setenv("SANGSAENG_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("SANGSAENG_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 @pytest.fixture

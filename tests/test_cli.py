@@ -4,25 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from sangsaeng.cli import app
-from sangsaeng.settings import get_settings
-from tests.conftest import clear_tables
 from tests.factories import make_org
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(monkeypatch, settings, engine):
-    clear_tables(engine)
-    monkeypatch.setenv("SANGSAENG_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SANGSAENG_DATA_DIR", str(settings.data_dir))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def run_json(*args: str) -> tuple[int, dict]:

@@ -36,8 +36,6 @@ from sangsaeng.core.orgs import graph
 from sangsaeng.core.orgs import service as orgs
 from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.db import Base
-from sangsaeng.settings import get_settings
-from tests.conftest import clear_tables
 from tests.factories import make_org, make_user
 
 KO = ["사업자등록번호", "기업명", "업종코드", "지역", "기업규모", "종업원수", "매출액", "설립연도"]
@@ -786,16 +784,6 @@ def test_too_many_rows_are_refused(db, monkeypatch):
 # ---------------------------------------------------------------- 10. CLI
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(monkeypatch, settings, engine):
-    clear_tables(engine)
-    monkeypatch.setenv("SANGSAENG_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("SANGSAENG_DATA_DIR", str(settings.data_dir))
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def cli(*args: str) -> tuple[int, dict]:
