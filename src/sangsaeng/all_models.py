@@ -1,5 +1,6 @@
 """Every table of every domain, registered on ``Base.metadata`` (for Alembic and test set-up)."""
 
+from sangsaeng.assessments import models as assessment_models  # noqa: F401
 from sangsaeng.core import models as core_models  # noqa: F401
 from sangsaeng.core.audit import models as audit_models  # noqa: F401
 from sangsaeng.core.files import models as files_models  # noqa: F401

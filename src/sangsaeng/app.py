@@ -8,6 +8,9 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from sangsaeng import __version__
+from sangsaeng.assessments import api as assessments_api
+from sangsaeng.assessments import catalog as instrument_catalog
+from sangsaeng.assessments import pages as assessments_pages
 from sangsaeng.core.accounts import api as accounts_api
 from sangsaeng.core.accounts import pages as accounts_pages
 from sangsaeng.core.audit import api as audit_api
@@ -52,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.templates = build_templates()
     app.state.storage = LocalStorage(settings.data_dir / "files")
+    instrument_catalog.configure(settings.data_dir / "instruments")
     app.state.huey = configure_jobs(settings, immediate=settings.jobs_immediate)
     settings.resolved_secret_key()
 
@@ -70,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs_pages.router,
         notification_pages.router,
         jobs_api.router,
+        assessments_pages.router,
+        assessments_api.router,
     ):
         app.include_router(router)
     errors.install(app)

@@ -42,6 +42,10 @@ class Action(StrEnum):
     REFERENCE_READ = "reference.read"
     OWN_ACCOUNT = "account.own"
     AUDIT_READ = "audit.read"
+    ASSESSMENT_READ = "assessment.read"
+    ASSESSMENT_WRITE = "assessment.write"
+    ASSESSMENT_VERIFY = "assessment.verify"
+    ASSESSMENTS_MANAGE = "assessments.manage"
 
 
 _SCOPE_OF_ACTION = {
@@ -54,6 +58,10 @@ _SCOPE_OF_ACTION = {
     Action.USERS_MANAGE: Scope.ADMIN,
     Action.REVENUE_BANDS_EDIT: Scope.ADMIN,
     Action.AUDIT_READ: Scope.ADMIN,
+    Action.ASSESSMENT_READ: Scope.READ,
+    Action.ASSESSMENT_WRITE: Scope.WRITE,
+    Action.ASSESSMENT_VERIFY: Scope.WRITE,
+    Action.ASSESSMENTS_MANAGE: Scope.WRITE,
 }
 
 # Roles whose members speak for their organization's own profile and supply chain.
@@ -133,6 +141,16 @@ def can(session: Session, actor: Actor, action: Action, obj: object = None) -> b
             return actor.is_admin or actor.has_role(Role.OPERATOR) or _owns_org(actor, obj.id)
         case Action.USERS_MANAGE | Action.REVENUE_BANDS_EDIT | Action.AUDIT_READ:
             return actor.is_admin
+        case Action.ASSESSMENT_READ:
+            # A diagnosis is its organization's own; operators follow it, sponsors do not see it.
+            return isinstance(obj, Organization) and (
+                actor.is_admin or actor.has_role(Role.OPERATOR) or obj.id in actor.org_ids()
+            )
+        case Action.ASSESSMENT_WRITE:
+            return isinstance(obj, Organization) and (actor.is_admin or _owns_org(actor, obj.id))
+        case Action.ASSESSMENT_VERIFY | Action.ASSESSMENTS_MANAGE:
+            # Assessors assigned to one response are allowed by the assessments service itself.
+            return actor.is_admin or actor.has_role(Role.OPERATOR)
     return False
 
 

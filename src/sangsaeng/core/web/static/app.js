@@ -15,6 +15,17 @@
     charts.forEach(function (chart) {
       var el = document.getElementById(chart.id);
       if (!el) { return; }
+      var draw = DRAW[chart.type || "bar"];
+      if (draw) { draw(el, chart); }
+    });
+  }
+
+  var FONT = { family: "'NanumGothic', 'Noto Sans KR', 'Malgun Gothic', sans-serif", size: 12 };
+  // No mode bar: its per-chart colours are injected as inline styles, which the CSP forbids.
+  var CONFIG = { displayModeBar: false, responsive: true };
+
+  var DRAW = {
+    bar: function (el, chart) {
       // Horizontal bars: Korean category names stay readable; the largest category on top.
       var x = chart.y.slice().reverse(), full = chart.x.slice().reverse();
       // Long industry names are shortened on the axis; the hover shows them whole.
@@ -24,12 +35,30 @@
         hovertemplate: "%{customdata}: %{x:,}<extra></extra>"
       }], {
         margin: { t: 6, r: 16, b: 30, l: 10 }, height: Math.max(180, 26 * y.length + 50),
-        font: { family: "'NanumGothic', 'Noto Sans KR', 'Malgun Gothic', sans-serif", size: 12 },
-        yaxis: { automargin: true }, xaxis: { rangemode: "tozero", automargin: true }
-      // No mode bar: its per-chart colours are injected as inline styles, which the CSP forbids.
-      }, { displayModeBar: false, responsive: true });
-    });
-  }
+        font: FONT, yaxis: { automargin: true }, xaxis: { rangemode: "tozero", automargin: true }
+      }, CONFIG);
+    },
+    radar: function (el, chart) {
+      // Closed polygons: the first dimension is repeated at the end.
+      var theta = chart.labels.concat([chart.labels[0]]);
+      var traces = chart.series.map(function (s) {
+        return { type: "scatterpolar", r: s.values.concat([s.values[0]]), theta: theta,
+          name: s.name, fill: "toself", line: { color: s.colour }, opacity: 0.8,
+          hovertemplate: "%{theta}: %{r:.1f}<extra>" + s.name + "</extra>" };
+      });
+      window.Plotly.newPlot(el, traces, {
+        margin: { t: 30, r: 40, b: 30, l: 40 }, height: 340, font: FONT, showlegend: true,
+        legend: { orientation: "h" }, polar: { radialaxis: { range: [0, 100] } }
+      }, CONFIG);
+    },
+    line: function (el, chart) {
+      window.Plotly.newPlot(el, [{ type: "scatter", mode: "lines+markers", x: chart.x, y: chart.y,
+        name: chart.name, line: { color: "#1f5fa8" } }], {
+        margin: { t: 10, r: 16, b: 40, l: 40 }, height: 240, font: FONT,
+        yaxis: { range: [0, 100] }
+      }, CONFIG);
+    }
+  };
 
   document.addEventListener("DOMContentLoaded", renderCharts);
 })();

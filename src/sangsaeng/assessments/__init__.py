@@ -1,0 +1,1 @@
+"""Assessments: questionnaire-and-score instruments kept as data (``instruments/*.yaml``)."""

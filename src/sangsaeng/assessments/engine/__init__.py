@@ -1,0 +1,1 @@
+"""Pure assessment engines: instrument parsing, scoring, roadmaps, rankings (no app imports)."""
