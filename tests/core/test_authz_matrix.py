@@ -37,6 +37,9 @@ class World:
     job_a: str = ""
     note_a: int = 0
     file_a: str = ""
+    assess_a: int = 0  # a submitted smart-factory diagnosis of A, with its roadmap
+    draft_a: int = 0  # a fully answered draft of A, ready to submit
+    plan_a: int = 0
 
 
 def build_world(db: Session, storage=None) -> World:
@@ -103,6 +106,7 @@ def build_world(db: Session, storage=None) -> World:
             organization_id=orgs["A"].id,
         )
         world.file_a = stored.id
+        _assessments_of_a(db, world, storage)
     from sangsaeng.core.models import SupplierLink
 
     world.link_a_d = db.scalar(
@@ -112,6 +116,31 @@ def build_world(db: Session, storage=None) -> World:
     )
     db.commit()
     return world
+
+
+def _assessments_of_a(db: Session, world: World, storage) -> None:
+    from sangsaeng.assessments import service as assessments
+    from sangsaeng.assessments.models import PlanAction
+    from tests.assessments.helpers import SMART, TINY_PDF, answer_all, submitted
+
+    actor = accounts.load_actor(db, world.users["sme_a"])
+    world.assess_a = submitted(db, actor, world.orgs["A"], storage, value=2).id
+    world.plan_a = db.scalar(
+        select(PlanAction.id).where(PlanAction.assessment_id == world.assess_a)
+    )
+    draft = assessments.start(db, actor, organization_id=world.orgs["A"].id, instrument_id=SMART)
+    assessments.save_answers(db, actor, draft.id, answer_all(SMART, 4))
+    for item in ("P2", "P3", "T1", "T3"):
+        assessments.attach_evidence(
+            db, actor, storage, draft.id, item, data=TINY_PDF, filename="e.pdf"
+        )
+    world.draft_a = draft.id
+
+
+def smart_answers(w: World) -> dict:
+    from tests.assessments.helpers import SMART, answer_all
+
+    return {f"a.{k}": str(int(v)) for k, v in answer_all(SMART, 3).items()}
 
 
 def new_org_body(w: World) -> dict:
@@ -170,6 +199,13 @@ JOB_A = {a: 404 for a in SIGNED_IN if a not in ("sme_a", "admin")}
 NOTE_A = {a: 404 for a in SIGNED_IN if a != "sme_a"}
 # A file of organization A: its members and admins read it; to anyone else it does not exist.
 FILE_A = {"sme_b": 404, "sponsor_s": 404, "operator": 404}
+# A diagnosis of A: its members, operators and admins read it; sponsors and others do not see it.
+ASSESS_READ_A = {"sme_b": 404, "sponsor_s": 404}
+# Answering and the plan: A's own SME users (and admins); operators follow without editing.
+ASSESS_WRITE_A = {**ASSESS_READ_A, "eval_a": 403, "operator": 403}
+# On-site verification: operators and admins, never A's own members.
+ASSESS_VERIFY_A = {**ASSESS_READ_A, "sme_a": 403, "eval_a": 403}
+OPERATORS_ONLY = {"sme_a": 403, "sme_b": 403, "eval_a": 403, "sponsor_s": 403}
 
 ROUTES = [
     # --- public
@@ -476,6 +512,162 @@ ROUTES = [
     ),
     Route("GET", "/api/v1/files/{file_id}", FILE_A, params=lambda w: {"file_id": w.file_a}),
     Route("GET", "/api/v1/files/{file_id}/content", FILE_A, params=lambda w: {"file_id": w.file_a}),
+    # --- assessments
+    Route("GET", "/assessments", {}),
+    Route(
+        "POST",
+        "/assessments",
+        EDIT_A,
+        default=303,
+        body=lambda w: {"organization_id": w.orgs["A"].id, "instrument_id": "smart-factory-level"},
+    ),
+    Route("GET", "/assessments/export", {}),
+    Route(
+        "GET",
+        "/assessments/simulate/{instrument_id}",
+        {},
+        params=lambda w: {"instrument_id": "shared-growth-evaluation"},
+    ),
+    Route(
+        "POST",
+        "/assessments/simulate/{instrument_id}",
+        {},
+        params=lambda w: {"instrument_id": "smart-factory-level"},
+        body=smart_answers,
+    ),
+    Route(
+        "GET",
+        "/assessments/rankings/{instrument_id}",
+        OPERATORS_ONLY,
+        params=lambda w: {"instrument_id": "partner-certification"},
+    ),
+    Route(
+        "GET",
+        "/assessments/{assessment_id}",
+        ASSESS_READ_A,
+        params=lambda w: {"assessment_id": w.assess_a},
+    ),
+    Route(
+        "POST",
+        "/assessments/{assessment_id}/answers",
+        ASSESS_WRITE_A,
+        default=303,
+        params=lambda w: {"assessment_id": w.draft_a},
+        body=lambda w: {"a.P1": "3", "action": "submit"},
+    ),
+    Route(
+        "GET",
+        "/assessments/{assessment_id}/verify",
+        ASSESS_VERIFY_A,
+        params=lambda w: {"assessment_id": w.assess_a},
+    ),
+    Route(
+        "POST",
+        "/assessments/{assessment_id}/verify",
+        ASSESS_VERIFY_A,
+        default=303,
+        params=lambda w: {"assessment_id": w.assess_a},
+        body=lambda w: {**smart_answers(w), "note": "현장 확인"},
+    ),
+    Route(
+        "POST",
+        "/assessments/{assessment_id}/assessor",
+        {**ASSESS_READ_A, "sme_a": 403, "eval_a": 403},
+        default=303,
+        params=lambda w: {"assessment_id": w.assess_a},
+        body=lambda w: {"email": w.users["admin"].email},
+    ),
+    Route(
+        "POST",
+        "/assessments/plan/{plan_action_id}",
+        ASSESS_WRITE_A,
+        default=303,
+        params=lambda w: {"plan_action_id": w.plan_a},
+        body=lambda w: {"status": "doing"},
+    ),
+    Route(
+        "GET",
+        "/assessments/{assessment_id}/export",
+        ASSESS_READ_A,
+        params=lambda w: {"assessment_id": w.assess_a},
+    ),
+    Route(
+        "GET",
+        "/assessments/{assessment_id}/report.pdf",
+        ASSESS_READ_A,
+        params=lambda w: {"assessment_id": w.assess_a},
+    ),
+    Route("GET", "/api/v1/instruments", {}),
+    Route(
+        "GET",
+        "/api/v1/instruments/{instrument_id}",
+        {},
+        params=lambda w: {"instrument_id": "smart-factory-level"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/instruments/{instrument_id}/simulate",
+        {},
+        params=lambda w: {"instrument_id": "smart-factory-level"},
+        body=lambda w: {"answers": {"P1": 3}},
+    ),
+    Route(
+        "GET",
+        "/api/v1/instruments/{instrument_id}/ranking",
+        OPERATORS_ONLY,
+        params=lambda w: {"instrument_id": "partner-certification"},
+    ),
+    Route("GET", "/api/v1/assessments", {}),
+    Route(
+        "POST",
+        "/api/v1/assessments",
+        EDIT_A,
+        default=201,
+        body=lambda w: {
+            "organization_id": w.orgs["A"].id,
+            "instrument_id": "innovation-capability",
+        },
+    ),
+    Route(
+        "GET",
+        "/api/v1/assessments/{assessment_id}",
+        ASSESS_READ_A,
+        params=lambda w: {"assessment_id": w.assess_a},
+    ),
+    Route(
+        "PATCH",
+        "/api/v1/assessments/{assessment_id}",
+        ASSESS_WRITE_A,
+        params=lambda w: {"assessment_id": w.draft_a},
+        body=lambda w: {"answers": {"P1": 2}},
+    ),
+    Route(
+        "POST",
+        "/api/v1/assessments/{assessment_id}/evidence",
+        ASSESS_WRITE_A,
+        params=lambda w: {"assessment_id": w.draft_a},
+        body=lambda w: {"item_id": "P2", "file_id": w.file_a},
+    ),
+    Route(
+        "POST",
+        "/api/v1/assessments/{assessment_id}/submit",
+        ASSESS_WRITE_A,
+        params=lambda w: {"assessment_id": w.draft_a},
+    ),
+    Route(
+        "POST",
+        "/api/v1/assessments/{assessment_id}/verify",
+        ASSESS_VERIFY_A,
+        params=lambda w: {"assessment_id": w.assess_a},
+        body=lambda w: {"answers": {k[2:]: int(v) for k, v in smart_answers(w).items()}},
+    ),
+    Route(
+        "PATCH",
+        "/api/v1/assessment-plan-actions/{plan_action_id}",
+        ASSESS_WRITE_A,
+        params=lambda w: {"plan_action_id": w.plan_a},
+        body=lambda w: {"status": "done"},
+    ),
     Route("GET", "/api/v1/reference/ksic", {}),
     Route("GET", "/api/v1/reference/regions", {}),
 ]
@@ -520,7 +712,7 @@ CASES = [(r, a) for r in ROUTES for a in ACTORS]
 )
 def test_route_access(route: Route, actor: str, db, make_client, app):
     # Only file routes need a stored file (writing one costs an fsync).
-    needs_file = "/files" in route.path or "/imports" in route.path
+    needs_file = any(part in route.path for part in ("/files", "/imports", "/assessment"))
     world = build_world(db, app.state.storage if needs_file else None)
     client = make_client()
     headers: dict[str, str] = {}

@@ -212,7 +212,15 @@ def test_bearer_api_writes_need_no_csrf_token(make_client, db):
 _BOOKKEEPING = {("user_sessions", "last_seen_at"), ("api_tokens", "last_used_at")}
 # A read may append to the audit log (downloads and denials are logged), nothing else.
 _ACCESS_LOG = "audit_events"
-_READ_EVENTS = {"audit.export", "org.export", "users.export", "file.download", "permission.denied"}
+_READ_EVENTS = {
+    "audit.export",
+    "org.export",
+    "users.export",
+    "file.download",
+    "permission.denied",
+    "assessment.export",
+    "assessment.report",
+}
 
 
 def snapshot(engine) -> dict[str, list[tuple]]:
@@ -256,6 +264,9 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         place="evidence",
         organization_id=sponsor.id,
     )
+    from tests.assessments.helpers import submitted
+
+    diagnosis = submitted(db, SYSTEM_ACTOR, supplier, app.state.storage, value=2)
     db.commit()
     token_id = fresh(db).scalar(select(ApiToken.id))
     login(client, admin.email)
@@ -269,6 +280,8 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "fmt": "csv",
         "file_id": stored.id,
         "job_id": job.id,
+        "assessment_id": diagnosis.id,
+        "instrument_id": "partner-certification",
     }
 
     routes = get_routes(app)

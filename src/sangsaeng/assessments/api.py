@@ -19,6 +19,7 @@ from sangsaeng.assessments.schemas import (
     AssessmentOut,
     AssessmentPageOut,
     DimensionOut,
+    EvidenceIn,
     InstrumentOut,
     ItemOut,
     LevelOut,
@@ -197,6 +198,12 @@ def save_answers(assessment_id: int, body: AnswersIn, db: SessionDep, actor: Cur
     return assessment_out(
         service.save_answers(db, actor, assessment_id, body.answers, body.comments)
     )
+
+
+@router.post("/assessments/{assessment_id}/evidence", response_model=AssessmentOut)
+def attach_evidence(assessment_id: int, body: EvidenceIn, db: SessionDep, actor: CurrentActor):
+    assessment = service.link_evidence(db, actor, assessment_id, body.item_id, body.file_id)
+    return assessment_out(assessment)
 
 
 @router.post("/assessments/{assessment_id}/submit", response_model=AssessmentOut)

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from sangsaeng.assessments.engine.instrument import (
+    N_,
     Instrument,
     InstrumentError,
     Problem,
@@ -72,7 +73,7 @@ def _load_all() -> Catalog:
                 Problem(
                     str(path),
                     1,
-                    "instrument {id} version {version} is already defined",
+                    N_("instrument {id} version {version} is already defined"),
                     {"id": instrument.id, "version": instrument.version},
                 )
             )
@@ -103,7 +104,7 @@ def validate_files(paths: list[Path]) -> list[Problem]:
     problems: list[Problem] = []
     for path in paths:
         if not path.is_file():
-            problems.append(Problem(str(path), 0, "file not found"))
+            problems.append(Problem(str(path), 0, N_("file not found")))
             continue
         try:
             load_instrument(path)

@@ -10,7 +10,7 @@ from sangsaeng.assessments.engine.instrument import Instrument, Text
 from sangsaeng.assessments.models import PLAN_STATUSES, STATUSES, PlanAction
 from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import Forbidden
-from sangsaeng.core.i18n import Msg, get_locale
+from sangsaeng.core.i18n import N_, Msg, get_locale
 from sangsaeng.core.models import Organization
 from sangsaeng.core.policy import Action, Actor, can
 from sangsaeng.core.reports import svg_radar
@@ -233,16 +233,16 @@ def export_rows(db: Session, actor: Actor, filters) -> tuple[list[str], list[lis
     headers = [
         str(Msg(h))
         for h in (
-            "ID",
-            "Organization",
-            "Instrument",
-            "Version",
-            "Date",
-            "Status",
-            "Score",
-            "Level",
-            "Verified score",
-            "Verified level",
+            N_("ID"),
+            N_("Organization"),
+            N_("Instrument"),
+            N_("Version"),
+            N_("Date"),
+            N_("Status"),
+            N_("Score"),
+            N_("Level"),
+            N_("Verified score"),
+            N_("Verified level"),
         )
     ]
     titles = {i.id: t(i.title) for i in service.available_instruments()}
@@ -278,14 +278,14 @@ def result_rows(db: Session, actor: Actor, assessment_id: int) -> tuple[list[str
     headers = [
         str(Msg(h))
         for h in (
-            "Dimension",
-            "Item",
-            "Question",
-            "Answer",
-            "Points",
-            "Maximum",
-            "Assessor's answer",
-            "Assessor's points",
+            N_("Dimension"),
+            N_("Item"),
+            N_("Question"),
+            N_("Answer"),
+            N_("Points"),
+            N_("Maximum"),
+            N_("Assessor's answer"),
+            N_("Assessor's points"),
         )
     ]
     rows: list[list] = []

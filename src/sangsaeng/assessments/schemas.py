@@ -138,6 +138,11 @@ class AnswersIn(BaseModel):
     comments: dict[str, str] | None = None
 
 
+class EvidenceIn(BaseModel):
+    item_id: str = Field(max_length=80)
+    file_id: str = Field(max_length=64)
+
+
 class VerifyIn(BaseModel):
     answers: dict[str, float | str | None]
     note: str = Field(default="", max_length=4000)

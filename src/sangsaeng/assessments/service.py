@@ -334,11 +334,33 @@ def attach_evidence(
         place="evidence",
         organization_id=assessment.organization_id,
     )
-    evidence = {k: list(v) for k, v in assessment.evidence.items()}
-    evidence.setdefault(item_id, []).append(stored.id)
-    assessment.evidence = evidence
+    _add_evidence(assessment, item_id, stored.id)
     session.flush()
     return assessment
+
+
+def link_evidence(
+    session: Session, actor: Actor, assessment_id: int, item_id: str, file_id: str
+) -> Assessment:
+    """Attach a file already uploaded (``POST /api/v1/files``) for the same organization."""
+    assessment = _writable(session, actor, assessment_id)
+    if assessment.status != DRAFT:
+        raise Conflict(Msg("A submitted assessment can no longer be changed."))
+    if instrument_of(session, assessment).item(item_id) is None:
+        raise InvalidInput({"item_id": Msg("This question is not part of the instrument.")})
+    stored = files.get(session, actor, file_id)
+    if stored.organization_id != assessment.organization_id or stored.place != "evidence":
+        raise InvalidInput({"file_id": Msg("Upload the evidence for this organization first.")})
+    _add_evidence(assessment, item_id, stored.id)
+    session.flush()
+    return assessment
+
+
+def _add_evidence(assessment: Assessment, item_id: str, file_id: str) -> None:
+    evidence = {k: list(v) for k, v in assessment.evidence.items()}
+    if file_id not in evidence.setdefault(item_id, []):
+        evidence[item_id].append(file_id)
+    assessment.evidence = evidence
 
 
 # --- scoring, submitting, verifying -------------------------------------------------------------
