@@ -26,6 +26,8 @@ app.add_typer(users_app, name="users")
 app.add_typer(demo_app, name="demo")
 app.add_typer(orgs_app, name="orgs")
 app.add_typer(import_app, name="import")
+assessments_app = typer.Typer(help="Assessment instruments.", no_args_is_help=True)
+app.add_typer(assessments_app, name="assessments")
 
 err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON alone on stdout.")]
@@ -276,6 +278,75 @@ def import_links(
 ) -> None:
     """Import buyer → supplier links (구매기업 사업자등록번호, 협력사 사업자등록번호)."""
     _run_import("links", file, mode, encoding, as_json)
+
+
+@assessments_app.command("list")
+def assessments_list(as_json: JsonOpt = False) -> None:
+    """The shipped and installed instruments, with id, version and where each comes from."""
+    from sangsaeng.assessments import catalog
+
+    catalog.configure(get_settings().data_dir / "instruments")
+    loaded = catalog.catalog()
+    rows = [
+        {
+            "id": instrument.id,
+            "version": instrument.version,
+            "kind": instrument.kind,
+            "subject": instrument.subject,
+            "title": instrument.title.ko,
+            "origin": loaded.origin[(instrument.id, instrument.version)],
+            "sha256": instrument.sha256,
+            "latest": instrument in loaded.latest(),
+        }
+        for instrument in sorted(loaded.by_version.values(), key=lambda i: (i.id, i.version))
+    ]
+    skipped = [_problem_out(p) for p in loaded.problems]
+    if as_json:
+        _emit({"instruments": rows, "skipped": skipped}, True, "")
+        return
+    for row in rows:
+        print(
+            f"{row['id']:<34} {row['version']:<10} {row['kind']:<14} {row['origin']:<10} "
+            f"{row['title']}"
+        )
+    for problem in skipped:
+        err.print(f"[yellow]skipped {problem['file']}:{problem['line']}: {problem['reason']}[/]")
+
+
+def _problem_out(problem) -> dict:
+    from sangsaeng.core.i18n import gettext
+
+    return {
+        "file": problem.file,
+        "line": problem.line,
+        "reason": gettext(problem.reason, **problem.params),
+    }
+
+
+@assessments_app.command("validate")
+def assessments_validate(
+    files: Annotated[list[Path], typer.Argument(help="Instrument YAML files")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Check instrument files: exit 0 when all are valid, else 2 with each problem's line."""
+    from sangsaeng.assessments import catalog
+
+    problems = [_problem_out(p) for p in catalog.validate_files(files)]
+    if as_json:
+        sys.stdout.write(
+            json.dumps(
+                {"valid": not problems, "files": [str(f) for f in files], "problems": problems},
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+    else:
+        for problem in problems:
+            print(f"{problem['file']}:{problem['line']}: {problem['reason']}")
+        if not problems:
+            err.print(f"{len(files)} file(s) valid.")
+    if problems:
+        raise typer.Exit(2)
 
 
 def _plain(details: object) -> object:

@@ -156,3 +156,15 @@ def test_percentile_uses_mid_rank_for_ties():
     # lowest of all: 0; one of seven below: 100 / 7 = 14.29 → 14.3 (one decimal)
     assert peer_percentile(10, [20, 30, 40, 50, 60]).percentile == 0.0
     assert peer_percentile(35, [30, 40, 50, 60, 70, 80, 90]).percentile == pytest.approx(14.3)
+
+
+def test_an_ineligible_entry_keeps_its_rank_but_takes_no_place():
+    waiting = Entry(9, 99.0, {}, T0, eligible=False)
+    entries = [entry(1, 90.0), waiting, entry(2, 80.0), entry(3, 75.0)]
+    ranked = rank_entries(entries, top_n=2, min_score=70, tie_breaks=[])
+    assert summary(ranked) == [
+        (9, 1, False, None, "ineligible"),
+        (1, 2, True, None, ""),
+        (2, 3, True, None, ""),  # the second place: the ineligible entry took none
+        (3, 4, False, None, "top_n"),
+    ]

@@ -245,7 +245,7 @@ def test_certification_ranking_by_cohort(db, storage):
     operator_org = make_org(db, kind="operator", size_class="large")
     operator = actor_of(db, make_user(db, roles=[(operator_org, "operator")]))
     made = []
-    for value in (5, 4, 4, 2):
+    for value in (5, 4, 4, 2, 5):
         org = make_org(db)
         actor = actor_of(db, make_user(db, roles=[(org, "sme")]))
         made.append(
@@ -259,13 +259,24 @@ def test_certification_ranking_by_cohort(db, storage):
                 cohort_year=2026,
             )
         )
+    # The certification needs an on-site check: the last applicant has not had it yet.
+    for assessment, value in zip(made[:4], (5, 4, 4, 2), strict=True):
+        service.verify(db, operator, assessment.id, answer_all("partner-certification", value), "")
     _instrument, rows = service.certification_ranking(db, operator, "partner-certification", 2026)
-    assert [r.ranked.rank for r in rows] == [1, 2, 3, 4]
-    assert rows[0].assessment.id == made[0].id
-    tied = rows[2]
-    assert tied.ranked.decided_by == "submitted_at"  # identical answers: earlier submission wins
-    assert rows[1].assessment.id == made[1].id
-    assert not rows[3].ranked.certified and rows[3].ranked.reason == "min_score"
+    assert [r.ranked.rank for r in rows] == [1, 2, 3, 4, 5]
+    assert [r.assessment.id for r in rows] == [
+        made[0].id,
+        made[4].id,
+        made[1].id,
+        made[2].id,
+        made[3].id,
+    ]
+    assert rows[0].ranked.certified
+    assert (rows[1].ranked.certified, rows[1].ranked.reason) == (False, "ineligible")
+    assert rows[1].ranked.decided_by == "submitted_at"  # same score: earlier submission first
+    assert rows[3].ranked.decided_by == "submitted_at"
+    assert rows[2].ranked.certified and rows[3].ranked.certified
+    assert not rows[4].ranked.certified and rows[4].ranked.reason == "min_score"
     sme = actor_of(db, make_user(db, roles=[(make_org(db), "sme")]))
     with pytest.raises(Forbidden):
         service.certification_ranking(db, sme, "partner-certification", 2026)

@@ -916,6 +916,7 @@ def certification_ranking(
             overall=a.effective_overall or 0.0,
             dimensions=_effective_dimensions(session, a),
             submitted_at=a.submitted_at or a.created_at,
+            eligible=instrument.verification != "required" or a.status == VERIFIED,
         )
         for a in responses
     ]

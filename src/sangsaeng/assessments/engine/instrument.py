@@ -456,13 +456,15 @@ class _Builder:
             items = []
             for i_index, ispec in enumerate(self.get(spec, "items", path, list) or []):
                 ipath = (*path, "items", i_index)
+                # Duplicates are reported even when the item has other problems of its own.
+                raw_id = ispec.get("id") if isinstance(ispec, dict) else None
+                if raw_id is not None and str(raw_id) in item_ids:
+                    self.fail(ipath, N_("duplicate item id '{item}'"), item=str(raw_id))
+                if raw_id is not None:
+                    item_ids[str(raw_id)] = ipath
                 item = self._item(ispec, ipath, scales)
-                if item is None:
-                    continue
-                if item.id in item_ids:
-                    self.fail(ipath, N_("duplicate item id '{item}'"), item=item.id)
-                item_ids[item.id] = ipath
-                items.append(item)
+                if item is not None:
+                    items.append(item)
             if not items:
                 self.fail(path, N_("dimension '{dimension}' has no items"), dimension=dim_id)
             actions = tuple(

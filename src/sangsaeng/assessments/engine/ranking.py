@@ -15,6 +15,9 @@ class Entry:
     overall: float
     dimensions: dict[str, float]
     submitted_at: datetime
+    # False when the entry may not be certified yet (e.g. awaiting a required on-site check):
+    # it keeps its rank but takes none of the ``top_n`` places.
+    eligible: bool = True
 
 
 @dataclass(frozen=True)
@@ -26,15 +29,16 @@ class Ranked:
     # Why this entry sits below the one ranked just above it when their overall scores tie:
     # the tie-break that decided, or None when the overall score alone decided.
     decided_by: str | None
-    reason: str  # "top_n", "min_score" or "" for certified entries
+    reason: str  # "top_n", "min_score", "ineligible" or "" for certified entries
 
 
 def rank_entries(
     entries: Sequence[Entry], *, top_n: int | None, min_score: float, tie_breaks: Sequence[str]
 ) -> list[Ranked]:
     """Rank by overall score (higher first); ties broken by each named dimension (higher first),
-    then by ``submitted_at`` (earlier first), then by key. Certified: rank ≤ top_n and
-    overall ≥ min_score. Ranks are strict (1, 2, 3, …): a tie-break always decides."""
+    then by ``submitted_at`` (earlier first), then by key. Certified: eligible, overall ≥
+    min_score, and among the first ``top_n`` eligible entries. Ranks are strict (1, 2, 3, …):
+    a tie-break always decides."""
 
     def sort_key(entry: Entry) -> tuple:
         parts: list = [-entry.overall]
@@ -49,17 +53,21 @@ def rank_entries(
 
     ordered = sorted(entries, key=sort_key)
     ranked: list[Ranked] = []
+    places_taken = 0
     for index, entry in enumerate(ordered):
         decided_by = None
         if index and ordered[index - 1].overall == entry.overall:
             decided_by = _decider(ordered[index - 1], entry, tie_breaks)
-        rank = index + 1
         reason = ""
-        if top_n is not None and rank > top_n:
+        if not entry.eligible:
+            reason = "ineligible"
+        elif top_n is not None and places_taken >= top_n:
             reason = "top_n"
         elif entry.overall < min_score:
             reason = "min_score"
-        ranked.append(Ranked(entry.key, rank, entry.overall, not reason, decided_by, reason))
+        else:
+            places_taken += 1
+        ranked.append(Ranked(entry.key, index + 1, entry.overall, not reason, decided_by, reason))
     return ranked
 
 
