@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("instrument_version", sa.String(length=40), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("source", sa.String(length=16), nullable=False, server_default="self"),
         sa.Column("assessed_on", sa.Date(), nullable=False),
         sa.Column("cohort_year", sa.Integer(), nullable=True),
         sa.Column("answers", sa.JSON(), nullable=False),

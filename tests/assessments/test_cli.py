@@ -17,7 +17,8 @@ def test_list_shows_shipped_and_installed_instruments(cli_env, settings):
     installed.mkdir(parents=True, exist_ok=True)
     source = (
         "id: own-check\nversion: '1'\nkind: diagnosis\ntitle: 자체 점검\n"
-        "scales:\n  yn: {type: choice, options: [{value: 0, label: 아니오}, {value: 1, label: 예}]}\n"
+        "scales:\n  yn: {type: choice, options: [{value: 0, label: 아니오},\n"
+        "                                    {value: 1, label: 예}]}\n"
         "dimensions:\n  - id: d\n    title: 점검\n    weight: 1\n"
         "    items: [{id: q1, question: 점검합니까, scale: yn}]\n"
     )

@@ -58,6 +58,39 @@ def test_seeded_database_recovers_the_planted_tiers(engine, db):
     roles = {m.role for m in db.scalars(select(Membership))}
     assert roles == {"admin", "operator", "sponsor", "sme", "adviser", "evaluator"}
     assert db.scalar(select(User).where(User.email == DEMO_LOGINS[0][0])) is not None
+    _recovers_the_planted_diagnoses(db, world, key_to_id, seed=11)
+
+
+def _recovers_the_planted_diagnoses(db, world, key_to_id, seed):
+    """Every SME has a diagnosis; a second one a year later moves exactly as planted."""
+    from sangsaeng.assessments import catalog
+    from sangsaeng.assessments import service as assessments
+    from sangsaeng.assessments.models import Assessment
+    from sangsaeng.core.policy import SYSTEM_ACTOR
+    from sangsaeng.demo.diagnoses import generate_diagnoses
+
+    smes = [o for o in world.orgs if o.kind == "sme" and o.key.startswith("sme-")]
+    planted = generate_diagnoses(smes, catalog.find("smart-factory-level"), seed=seed)
+    by_org: dict[int, list[Assessment]] = {}
+    for a in db.scalars(select(Assessment).order_by(Assessment.assessed_on)):
+        by_org.setdefault(a.organization_id, []).append(a)
+    assert {key_to_id[o.key] for o in smes} <= set(by_org)
+    assert len(planted.improvers) > 40 and len(planted.steady) > 40
+    gains = []
+    for key in planted.improvers | planted.steady:
+        first, second = by_org[key_to_id[key]]
+        change = assessments.change_between(db, SYSTEM_ACTOR, first.id, second.id)
+        assert 330 <= change.days <= 400
+        assert change.dimension_changes["organization"] == 0
+        if key in planted.steady:
+            assert change.overall_change == 0 and change.level_change == 0
+        else:
+            assert change.dimension_changes["technology"] >= 0
+            assert change.level_change >= 0
+            gains.append(change.overall_change)
+    # One step up on every process and technology answer (75 % of the weight) is worth up to
+    # 0.75 × 25 = 18.75 points; answers already at the top cannot rise, so the mean is a bit less.
+    assert 12 < sum(gains) / len(gains) <= 18.75
 
 
 def test_demo_login_works_for_the_sme(client, engine, db):

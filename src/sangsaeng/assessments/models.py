@@ -57,6 +57,9 @@ class Assessment(Base):
     instrument_version: Mapped[str] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(16), default=DRAFT)
+    # "self": answered here; "imported": recorded from a diagnosis held elsewhere (paper, an
+    # earlier system), without evidence files — the result page says so.
+    source: Mapped[str] = mapped_column(String(16), default="self")
     assessed_on: Mapped[date] = mapped_column(Date)
     cohort_year: Mapped[int | None] = mapped_column(Integer)
     answers: Mapped[dict] = mapped_column(JSON, default=dict)

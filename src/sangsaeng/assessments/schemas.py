@@ -98,6 +98,7 @@ class AssessmentOut(BaseModel):
     instrument_version: str
     kind: str
     status: str
+    source: str
     assessed_on: date
     cohort_year: int | None
     answers: dict[str, float]

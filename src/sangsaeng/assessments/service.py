@@ -438,24 +438,7 @@ def submit(session: Session, actor: Actor, assessment_id: int) -> Assessment:
     result = scoring.score(
         instrument, full_answers(session, instrument, assessment, assessment.answers)
     )
-    assessment.overall = result.overall
-    assessment.level_id = result.level.id if result.level else None
-    assessment.level_rank = result.level.rank if result.level else None
-    assessment.dimension_scores = {d.id: d.score for d in result.dimensions}
-    assessment.status = SUBMITTED
-    assessment.submitted_at = utcnow()
-    assessment.submitted_by_id = actor.user_id or None
-    _write_plan(session, assessment, instrument, result)
-    session.flush()
-    record(
-        session,
-        actor,
-        "assessment.submit",
-        object_type="assessment",
-        object_id=assessment.id,
-        organization_id=assessment.organization_id,
-        details={"overall": result.overall, "level": assessment.level_id},
-    )
+    _mark_submitted(session, actor, assessment, instrument, result)
     return assessment
 
 
@@ -478,6 +461,85 @@ def _write_plan(
                 kpis=list(planned.kpis),
             )
         )
+
+
+def import_submitted(
+    session: Session,
+    actor: Actor,
+    *,
+    organization_id: int,
+    instrument_id: str,
+    answers: dict[str, object],
+    assessed_on: date,
+) -> Assessment:
+    """Record a diagnosis carried out elsewhere (on paper, in an earlier system) as submitted.
+
+    Every answer is still checked and scored here; evidence is not asked for, and the response
+    is marked ``imported`` so nobody mistakes it for one answered with evidence in Sangsaeng.
+    """
+    org = _org(session, organization_id)
+    assert_can(session, actor, Action.ASSESSMENT_WRITE, org)
+    instrument = get_instrument(instrument_id)
+    if instrument.kind not in ("diagnosis", "evaluation") or instrument.subject != KIND_SUBJECT.get(
+        org.kind
+    ):
+        raise InvalidInput(
+            {"instrument_id": Msg("This instrument is not for this kind of organization.")}
+        )
+    cleaned = {k: v for k, v in clean_answers(instrument, answers).items() if v is not None}
+    missing = [i.id for i in instrument.items if i.respondent == "self" and i.id not in cleaned]
+    if missing:
+        raise InvalidInput({item_id: Msg("Please answer this question.") for item_id in missing})
+    _register(session, instrument)
+    assessment = Assessment(
+        organization_id=org.id,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        kind=instrument.kind,
+        status=DRAFT,
+        source="imported",
+        assessed_on=assessed_on,
+        answers=cleaned,
+        comments={},
+        evidence={},
+        created_by_id=actor.user_id or None,
+    )
+    session.add(assessment)
+    session.flush()
+    result = scoring.score(instrument, full_answers(session, instrument, assessment, cleaned))
+    _mark_submitted(session, actor, assessment, instrument, result)
+    return assessment
+
+
+def _mark_submitted(
+    session: Session,
+    actor: Actor,
+    assessment: Assessment,
+    instrument: Instrument,
+    result: scoring.Result,
+) -> None:
+    assessment.overall = result.overall
+    assessment.level_id = result.level.id if result.level else None
+    assessment.level_rank = result.level.rank if result.level else None
+    assessment.dimension_scores = {d.id: d.score for d in result.dimensions}
+    assessment.status = SUBMITTED
+    assessment.submitted_at = utcnow()
+    assessment.submitted_by_id = actor.user_id or None
+    _write_plan(session, assessment, instrument, result)
+    session.flush()
+    record(
+        session,
+        actor,
+        "assessment.submit",
+        object_type="assessment",
+        object_id=assessment.id,
+        organization_id=assessment.organization_id,
+        details={
+            "overall": result.overall,
+            "level": assessment.level_id,
+            "source": assessment.source,
+        },
+    )
 
 
 def assign_assessor(session: Session, actor: Actor, assessment_id: int, email: str) -> Assessment:

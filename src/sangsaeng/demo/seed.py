@@ -7,10 +7,16 @@ from rich.progress import Progress
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from sangsaeng.assessments import catalog
+from sangsaeng.assessments import service as assessments
 from sangsaeng.core.accounts.passwords import hash_password
 from sangsaeng.core.models import Membership, Organization, SupplierLink, User, utcnow
+from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.db import transaction
+from sangsaeng.demo.diagnoses import generate_diagnoses
 from sangsaeng.demo.generator import generate
+
+SMART_FACTORY = "smart-factory-level"
 
 DEMO_PASSWORD = "sangsaeng-demo-2026"  # noqa: S105 - published demo login
 DEMO_LOGINS = (
@@ -44,8 +50,11 @@ def seed_database(
     sme_key = steel_tier2[0]
     password_hash = hash_password(DEMO_PASSWORD)
     now = utcnow()  # argon2 is slow by design: hash once, reuse
+    smes = [spec for spec in world.orgs if spec.kind == "sme" and spec.key.startswith("sme-")]
+    diagnoses = generate_diagnoses(smes, catalog.find(SMART_FACTORY), seed=seed)
     with transaction(factory) as session, Progress(console=console, transient=True) as progress:
-        task = progress.add_task("demo data", total=len(world.orgs) + len(world.links))
+        total = len(world.orgs) + len(world.links) + len(diagnoses.diagnoses)
+        task = progress.add_task("demo data", total=total)
         ids: dict[str, int] = {}
         for spec in world.orgs:
             org = Organization(
@@ -74,6 +83,16 @@ def seed_database(
                 )
             )
             progress.advance(task)
+        for diagnosis in diagnoses.diagnoses:
+            assessments.import_submitted(
+                session,
+                SYSTEM_ACTOR,
+                organization_id=ids[diagnosis.org_key],
+                instrument_id=SMART_FACTORY,
+                answers=diagnosis.answers,
+                assessed_on=diagnosis.assessed_on,
+            )
+            progress.advance(task)
         logins = []
         for email, name, org_key, roles in DEMO_LOGINS:
             user = User(email=email, name=name, password_hash=password_hash)
@@ -90,6 +109,9 @@ def seed_database(
         "organizations": len(world.orgs),
         "by_kind": kinds,
         "supplier_links": len(world.links),
+        "diagnoses": len(diagnoses.diagnoses),
+        "rediagnosed_improvers": len(diagnoses.improvers),
+        "rediagnosed_steady": len(diagnoses.steady),
         "logins": logins,
         "password": DEMO_PASSWORD,
     }
