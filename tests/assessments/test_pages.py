@@ -48,6 +48,7 @@ def test_an_sme_answers_submits_and_reads_its_result(client, db):
     url = started.headers["location"]
     form = client.get(url)
     assert form.status_code == 200 and 'name="a.P1"' in form.text
+    csrf = csrf_from(form.text)  # the form carries the session's token itself
     # A value off the scale is refused with a Korean message, and nothing is saved.
     bad = client.post(f"{url}/answers", data={"csrf_token": csrf, "a.P1": "9", "action": "save"})
     assert bad.status_code == 422 and "척도" in bad.text
@@ -166,6 +167,7 @@ def test_simulation_page_for_a_sponsor_saves_nothing(client, db):
     csrf = login(client, user.email)
     form = client.get("/assessments/simulate/shared-growth-evaluation")
     assert form.status_code == 200 and 'name="s.SV-FAIR"' in form.text
+    csrf = csrf_from(form.text)
     answers = {f"a.{k}": str(int(v)) for k, v in answer_all("shared-growth-evaluation", 4).items()}
     result = client.post(
         "/assessments/simulate/shared-growth-evaluation", data={"csrf_token": csrf, **answers}
