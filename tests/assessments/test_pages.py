@@ -15,7 +15,7 @@ from sangsaeng.assessments import catalog
 from sangsaeng.assessments.engine.scoring import score
 from sangsaeng.assessments.models import Assessment, PlanAction
 from tests.assessments.helpers import SMART, TINY_PDF, actor_of, answer_all, submitted
-from tests.factories import api_token, bearer, login, make_org, make_user
+from tests.factories import api_token, bearer, csrf_from, login, make_org, make_user
 
 
 def _chart_data(html: str) -> list[dict]:
