@@ -2,13 +2,15 @@
 
 The full TTFs are 6 MB per weight; we keep Regular and Bold, subset to what Korean business
 documents use (Basic Latin and Latin-1, general punctuation, arrows, maths and box symbols, CJK
-symbols, Hangul Jamo and all 11,172 Hangul syllables, full-width forms). Run from the repository root:
+symbols, Hangul Jamo and all 11,172 Hangul syllables, full-width forms). Run from the repository
+root:
 
     .venv/bin/python scripts/vendor_font.py
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -29,7 +31,8 @@ UNICODES = (
 def main() -> None:
     TARGET.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", PACKAGE, "--pack-destination", tmp], check=True)
+        npm = shutil.which("npm") or "npm"
+        subprocess.run([npm, "pack", PACKAGE, "--pack-destination", tmp], check=True)  # noqa: S603
         archive = next(Path(tmp).glob("*.tgz"))
         with tarfile.open(archive) as tar:
             tar.extractall(tmp, filter="data")
