@@ -53,11 +53,14 @@ def submitted(
     )
     service.save_answers(db, actor, assessment.id, answers or answer_all(instrument_id, value))
     instrument = service.instrument_of(db, assessment)
-    for item in instrument.items:
-        if item.evidence == "required":
-            service.attach_evidence(
-                db, actor, storage, assessment.id, item.id, data=TINY_PDF, filename="evidence.pdf"
-            )
+    required = [item.id for item in instrument.items if item.evidence == "required"]
+    if required:  # one stored file serves as the evidence of every question that needs one
+        first = service.attach_evidence(
+            db, actor, storage, assessment.id, required[0], data=TINY_PDF, filename="evidence.pdf"
+        )
+        file_id = first.evidence[required[0]][0]
+        for item_id in required[1:]:
+            service.link_evidence(db, actor, assessment.id, item_id, file_id)
     if instrument.comment_required_below is not None:
         service.save_answers(
             db,

@@ -42,7 +42,7 @@ class World:
     plan_a: int = 0
 
 
-def build_world(db: Session, storage=None) -> World:
+def build_world(db: Session, storage=None, with_assessments: bool = False) -> World:
     orgs = {
         "A": make_org(db, name_ko="가나다정밀(주)", business_no=business_no(7001)),
         "B": make_org(db, name_ko="마바사금속(주)", business_no=business_no(7002)),
@@ -106,7 +106,8 @@ def build_world(db: Session, storage=None) -> World:
             organization_id=orgs["A"].id,
         )
         world.file_a = stored.id
-        _assessments_of_a(db, world, storage)
+        if with_assessments:
+            _assessments_of_a(db, world, storage)
     from sangsaeng.core.models import SupplierLink
 
     world.link_a_d = db.scalar(
@@ -121,7 +122,7 @@ def build_world(db: Session, storage=None) -> World:
 def _assessments_of_a(db: Session, world: World, storage) -> None:
     from sangsaeng.assessments import service as assessments
     from sangsaeng.assessments.models import PlanAction
-    from tests.assessments.helpers import SMART, TINY_PDF, answer_all, submitted
+    from tests.assessments.helpers import SMART, answer_all, submitted
 
     actor = accounts.load_actor(db, world.users["sme_a"])
     world.assess_a = submitted(db, actor, world.orgs["A"], storage, value=2).id
@@ -131,9 +132,7 @@ def _assessments_of_a(db: Session, world: World, storage) -> None:
     draft = assessments.start(db, actor, organization_id=world.orgs["A"].id, instrument_id=SMART)
     assessments.save_answers(db, actor, draft.id, answer_all(SMART, 4))
     for item in ("P2", "P3", "T1", "T3"):
-        assessments.attach_evidence(
-            db, actor, storage, draft.id, item, data=TINY_PDF, filename="e.pdf"
-        )
+        assessments.link_evidence(db, actor, draft.id, item, world.file_a)
     world.draft_a = draft.id
 
 
@@ -713,7 +712,9 @@ CASES = [(r, a) for r in ROUTES for a in ACTORS]
 def test_route_access(route: Route, actor: str, db, make_client, app):
     # Only file routes need a stored file (writing one costs an fsync).
     needs_file = any(part in route.path for part in ("/files", "/imports", "/assessment"))
-    world = build_world(db, app.state.storage if needs_file else None)
+    world = build_world(
+        db, app.state.storage if needs_file else None, with_assessments="/assessment" in route.path
+    )
     client = make_client()
     headers: dict[str, str] = {}
     csrf = ""
