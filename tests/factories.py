@@ -26,8 +26,12 @@ def password_hash() -> str:
 def business_no(seed: int | None = None) -> str:
     # Explicit seeds use another middle code (82) than the counter (81): the counter passes
     # any seed in a long test run, and the two must never collide.
-    n = next(_counter) if seed is None else seed
-    middle = "81" if seed is None else "82"
+    if seed is None:
+        return _numbered(next(_counter), "81")
+    return _numbered(seed, "82")
+
+
+def _numbered(n: int, middle: str) -> str:
     first = f"{100 + n % 800:03d}{middle}{n % 10000:04d}"
     return first + str(business_no_check_digit(first))
 
@@ -35,7 +39,7 @@ def business_no(seed: int | None = None) -> str:
 def make_org(db: Session, **overrides) -> Organization:
     n = next(_counter)
     values = {
-        "business_no": business_no(n),
+        "business_no": _numbered(n, "81"),
         "name_ko": f"테스트기업{n}",
         "kind": "sme",
         "ksic_code": "291",
