@@ -227,3 +227,34 @@ def test_api_flow_start_answer_submit(make_client, db, app):
         json={"status": "done", "note": "완료"},
     )
     assert moved.status_code == 200 and moved.json()["status"] == "done"
+
+
+def test_verified_answers_beside_own_and_the_ranking_page(client, db, app):
+    from sangsaeng.assessments import service
+
+    operator_org = make_org(db, kind="operator", size_class="large")
+    operator_user = make_user(db, roles=[(operator_org, "operator")])
+    operator = actor_of(db, operator_user)
+    entries = []
+    for _ in range(2):  # identical answers: the tie is broken by the earlier submission
+        org = make_org(db)
+        actor = actor_of(db, make_user(db, roles=[(org, "sme")]))
+        entries.append(
+            submitted(
+                db,
+                actor,
+                org,
+                app.state.storage,
+                instrument_id="partner-certification",
+                value=4,
+                cohort_year=2026,
+            )
+        )
+        service.verify(db, operator, entries[-1].id, answer_all("partner-certification", 3), "")
+    db.commit()
+    login(client, operator_user.email)
+    page = client.get(f"/assessments/{entries[0].id}")
+    assert "평가위원 답변" in page.text and 'data-testid="verified-overall"' in page.text
+    ranking = client.get("/assessments/rankings/partner-certification?year=2026")
+    assert ranking.status_code == 200
+    assert "먼저 제출" in ranking.text  # the tie-break that decided, in words

@@ -303,3 +303,47 @@ def test_level_at_change_and_distribution(db, storage):
     assert (dist.n_organizations, dist.n_assessed, dist.counts) == (3, 2, {"L4": 1, "L1": 1})
     with pytest.raises(NotFound):
         service.level_at(db, other, org.id, SMART, date(2026, 6, 1))
+
+
+def test_score_sheet_needs_every_criterion_and_comments_on_low_scores():
+    with pytest.raises(InvalidInput) as caught:
+        service.score_sheet("application-score-sheet", {"necessity_score": 90})
+    assert "feasibility_score" in caught.value.fields
+    answers = {
+        "necessity_score": 90,
+        "feasibility_score": 50,  # below 60 %: a comment is required
+        "capability_score": 80,
+        "impact_score": 70,
+        "cooperation_score": 100,
+    }
+    with pytest.raises(InvalidInput) as caught:
+        service.score_sheet("application-score-sheet", answers)
+    assert set(caught.value.fields) == {"feasibility_score"}
+    _sheet, result = service.score_sheet(
+        "application-score-sheet", answers, {"feasibility_score": "추진 일정이 불명확함"}
+    )
+    # 0.20·90 + 0.25·50 + 0.20·80 + 0.20·70 + 0.15·100 = 18 + 12.5 + 16 + 14 + 15 = 75.5
+    assert result.overall == pytest.approx(75.5)
+    with pytest.raises(InvalidInput):
+        service.score_sheet("smart-factory-level", {})
+
+
+def test_distribution_only_over_readable_organizations(db, storage):
+    own, other = make_org(db), make_org(db)
+    actor = actor_of(db, make_user(db, roles=[(own, "sme")]))
+    submitted(db, actor, own, storage, value=2)
+    assert service.level_distribution(db, actor, [own.id], SMART).counts == {"L1": 1}
+    with pytest.raises(NotFound):
+        service.level_distribution(db, actor, [own.id, other.id], SMART)
+
+
+def test_peer_and_history_use_the_latest_result_by_date(db, storage):
+    org = make_org(db)
+    actor = actor_of(db, make_user(db, roles=[(org, "sme")]))
+    # Recorded out of order: the later id holds the earlier diagnosis.
+    submitted(db, actor, org, storage, value=4, on=date(2026, 5, 1))
+    submitted(db, actor, org, storage, value=2, on=date(2025, 5, 1))
+    dist = service.level_distribution(db, actor, [org.id], SMART, date(2026, 6, 1))
+    assert dist.counts == {"L4": 1}
+    points = service.history(db, actor, org.id, SMART)
+    assert [p.assessed_on for p in points] == [date(2025, 5, 1), date(2026, 5, 1)]

@@ -130,6 +130,9 @@ def ranking_page(
         "instrument": instrument,
         "rows": rows,
         "year": cohort,
+        "tie_rules": ", ".join(
+            presenter.tie_break_label(instrument, name) for name in instrument.ranking.tie_breaks
+        ),
         **presenter.common(instrument),
     }
     return render(request, "assessments/ranking.html", context)

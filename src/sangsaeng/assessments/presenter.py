@@ -47,8 +47,20 @@ def common(instrument: Instrument | None = None) -> dict:
         "plan_status_label": lambda s: str(PLAN_STATUS_LABELS.get(s, s)),
         "kind_label_of": lambda k: str(KIND_LABELS.get(k, k)),
         "quarter_label": quarter_label,
+        "tie_break_label": lambda name: tie_break_label(instrument, name) if instrument else "",
         "instrument": instrument,
     }
+
+
+def tie_break_label(instrument: Instrument, name: str | None) -> str:
+    if not name:
+        return ""
+    if name == "submitted_at":
+        return str(Msg("Earlier submission"))
+    if name == "key":
+        return str(Msg("Registration order"))
+    dim = next((d for d in instrument.dimensions if d.id == name), None)
+    return str(Msg("Higher {dimension} score", dimension=t(dim.title))) if dim else name
 
 
 def quarter_label(start: int | None) -> str:
@@ -139,6 +151,7 @@ def result_context(db: Session, actor: Actor, assessment_id: int) -> dict:
         "view": view,
         "charts": charts,
         "plan_titles": {p.id: service.plan_title(instrument, p) for p in view.plan},
+        "plan_milestones": {p.id: t(service.plan_milestone(instrument, p)) for p in view.plan},
         "plan_years": list(range(1, instrument.plan_years + 1)),
         "plan_statuses": PLAN_STATUSES,
         "members": service.members(db, view.assessment.organization_id) if can_edit else [],

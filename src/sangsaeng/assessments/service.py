@@ -635,6 +635,35 @@ def simulate(
     return instrument, scoring.score(instrument, cleaned)
 
 
+def score_sheet(
+    instrument_id: str,
+    answers: dict[str, object],
+    comments: dict[str, str] | None = None,
+    version: str | None = None,
+) -> tuple[Instrument, scoring.Result]:
+    """An evaluator's score sheet (Programs name one per program): every criterion scored, and a
+    comment wherever a score falls below the sheet's threshold. Nothing is stored here."""
+    instrument = get_instrument(instrument_id, version)
+    if instrument.kind != "score_sheet":
+        raise InvalidInput({"instrument_id": Msg("This instrument is not a score sheet.")})
+    cleaned = clean_answers(instrument, answers)
+    comments = comments or {}
+    errors: dict[str, Msg] = {}
+    for item in instrument.items:
+        value = cleaned.get(item.id)
+        if value is None:
+            errors[item.id] = Msg("Please answer this question.")
+        elif (
+            instrument.comment_required_below is not None
+            and item.scale.fraction(value) < instrument.comment_required_below
+            and not (comments.get(item.id) or "").strip()
+        ):
+            errors[item.id] = Msg("A comment is required for a score this low.")
+    if errors:
+        raise InvalidInput(errors)
+    return instrument, scoring.score(instrument, cleaned)
+
+
 # --- reading results ----------------------------------------------------------------------------
 
 
@@ -701,23 +730,43 @@ def result_view(session: Session, actor: Actor, assessment_id: int) -> ResultVie
     )
 
 
-def _latest_scores(session: Session, instrument_id: str, version: str, org_ids_stmt):
-    """Each organization's latest submitted score on one instrument version."""
-    latest = (
+def _latest_per_org(
+    instrument_id: str,
+    org_ids,
+    *,
+    on: date | None = None,
+    version: str | None = None,
+):
+    """Each organization's latest submitted response (by date, then id) on one instrument:
+    a subquery of assessment ids."""
+    conditions = [
+        Assessment.instrument_id == instrument_id,
+        Assessment.status.in_(DONE_STATUSES),
+        Assessment.organization_id.in_(org_ids),
+    ]
+    if version is not None:
+        conditions.append(Assessment.instrument_version == version)
+    if on is not None:
+        conditions.append(Assessment.assessed_on <= on)
+    ranked = (
         select(
-            Assessment.organization_id,
-            func.max(Assessment.id).label("assessment_id"),
+            Assessment.id.label("assessment_id"),
+            func.row_number()
+            .over(
+                partition_by=Assessment.organization_id,
+                order_by=(Assessment.assessed_on.desc(), Assessment.id.desc()),
+            )
+            .label("position"),
         )
-        .where(
-            Assessment.instrument_id == instrument_id,
-            Assessment.instrument_version == version,
-            Assessment.status.in_(DONE_STATUSES),
-            Assessment.organization_id.in_(org_ids_stmt),
-        )
-        .group_by(Assessment.organization_id)
+        .where(*conditions)
         .subquery()
     )
-    return session.scalars(select(Assessment).join(latest, latest.c.assessment_id == Assessment.id))
+    return select(ranked.c.assessment_id).where(ranked.c.position == 1)
+
+
+def _latest_scores(session: Session, instrument_id: str, version: str, org_ids_stmt):
+    latest = _latest_per_org(instrument_id, org_ids_stmt, version=version)
+    return session.scalars(select(Assessment).where(Assessment.id.in_(latest)))
 
 
 def peer_standing(
@@ -774,6 +823,11 @@ def plan_title(instrument: Instrument, action: PlanAction, locale: str | None = 
         return action.title
     spec = next((a for a in instrument.actions if a.id == action.action_id), None)
     return spec.title.get(locale or get_locale()) if spec else action.action_id
+
+
+def plan_milestone(instrument: Instrument, action: PlanAction):
+    spec = next((a for a in instrument.actions if a.id == action.action_id), None)
+    return spec.milestone if spec else None
 
 
 def update_plan_action(
@@ -1104,17 +1158,26 @@ def level_distribution(
     instrument_id: str,
     on: date | None = None,
 ) -> Distribution:
-    """Levels over a set of organizations the actor may read; the unassessed are counted apart."""
+    """Levels over a set of organizations (each one's latest result on or before ``on``); the
+    unassessed are counted apart. Every organization must be readable by the actor."""
     on = on or date.today()
+    wanted = sorted(set(organization_ids))
+    if not (actor.is_admin or actor.has_role(Role.OPERATOR)):
+        foreign = set(wanted) - actor.org_ids()
+        if foreign:
+            raise NotFound()
     counts: Counter[str] = Counter()
     assessed = 0
-    for org_id in sorted(set(organization_ids)):
-        found = level_at(session, actor, org_id, instrument_id, on)
-        if found is not None:
+    for start in range(0, len(wanted), 1000):  # bounded IN lists
+        chunk = wanted[start : start + 1000]
+        latest = _latest_per_org(instrument_id, chunk, on=on)
+        rows = session.execute(
+            select(Assessment.status, Assessment.level_id, Assessment.verified_level_id).where(
+                Assessment.id.in_(latest)
+            )
+        )
+        for status, level_id, verified_level_id in rows:
             assessed += 1
-            counts[found.level.id if found.level else "-"] += 1
-    return Distribution(instrument_id, len(set(organization_ids)), assessed, dict(counts))
+            counts[(verified_level_id if status == VERIFIED else level_id) or "-"] += 1
+    return Distribution(instrument_id, len(wanted), assessed, dict(counts))
 
-
-def when(moment: datetime | None) -> str:
-    return moment.isoformat() if moment else ""
