@@ -1180,4 +1180,3 @@ def level_distribution(
             assessed += 1
             counts[(verified_level_id if status == VERIFIED else level_id) or "-"] += 1
     return Distribution(instrument_id, len(wanted), assessed, dict(counts))
-

@@ -10,6 +10,7 @@ import hashlib
 import itertools
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -64,16 +65,21 @@ class Scale:
     minimum: float | None = None
     maximum: float | None = None
 
-    @property
+    # Cached: scoring asks for these for every answer (the dataclass stays immutable).
+    @cached_property
     def lowest(self) -> float:
         return min(o.value for o in self.options)
 
-    @property
+    @cached_property
     def highest(self) -> float:
         return max(o.value for o in self.options)
 
+    @cached_property
+    def _by_value(self) -> dict[float, Option]:
+        return {o.value: o for o in self.options}
+
     def option(self, value: float) -> Option | None:
-        return next((o for o in self.options if o.value == value), None)
+        return self._by_value.get(value)
 
     def accepts(self, value: float) -> bool:
         if self.kind == "choice":
@@ -98,8 +104,12 @@ class Scale:
                 return y0 if x1 == x0 else y0 + (y1 - y0) * (value - x0) / (x1 - x0)
         return self.points[-1][1]  # pragma: no cover - the loop always returns
 
+    @cached_property
+    def ascending(self) -> tuple[Option, ...]:
+        return tuple(sorted(self.options, key=lambda o: o.value))
+
     def better_options(self, value: float) -> tuple[Option, ...]:
-        return tuple(sorted((o for o in self.options if o.value > value), key=lambda o: o.value))
+        return tuple(o for o in self.ascending if o.value > value)
 
 
 @dataclass(frozen=True)
@@ -194,19 +204,25 @@ class Instrument:
     sha256: str = ""
     path: str = ""
 
-    @property
+    @cached_property
     def items(self) -> tuple[Item, ...]:
         return tuple(item for d in self.dimensions for item in d.items)
 
-    @property
+    @cached_property
     def actions(self) -> tuple[Action, ...]:
         return tuple(action for d in self.dimensions for action in d.actions)
 
+    @cached_property
+    def _item_index(self) -> dict[str, tuple[Item, Dimension]]:
+        return {item.id: (item, d) for d in self.dimensions for item in d.items}
+
     def item(self, item_id: str) -> Item | None:
-        return next((i for i in self.items if i.id == item_id), None)
+        found = self._item_index.get(item_id)
+        return found[0] if found else None
 
     def dimension_of(self, item_id: str) -> Dimension | None:
-        return next((d for d in self.dimensions if any(i.id == item_id for i in d.items)), None)
+        found = self._item_index.get(item_id)
+        return found[1] if found else None
 
     def level_by_id(self, level_id: str) -> Level | None:
         return next((lv for lv in self.levels if lv.id == level_id), None)

@@ -83,7 +83,7 @@ class Result:
         return next(d for d in self.dimensions if d.id == dim_id)
 
     def item(self, item_id: str) -> ItemResult:
-        return next(i for i in self.items if i.item_id == item_id)
+        return next(i for i in self.items if i.item_id == item_id)  # ≤ a few dozen items
 
 
 def check_answers(instrument: Instrument, answers: Mapping[str, object]) -> dict[str, str]:
