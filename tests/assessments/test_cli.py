@@ -68,3 +68,15 @@ def test_validate_exit_codes_and_problems(tmp_path):
     assert "가중치" in payload["problems"][0]["reason"]  # Korean by default
     human = runner.invoke(app, ["assessments", "validate", str(bad)])
     assert human.exit_code == 2 and f"{bad}:12:" in human.stdout
+
+
+def test_the_example_in_the_authors_guide_is_valid(tmp_path):
+    import re
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[2] / "docs" / "instruments.md"
+    example = re.findall(r"```yaml\n(.*?)```", guide.read_text(encoding="utf-8"), re.S)[0]
+    path = tmp_path / "example.yaml"
+    path.write_text(example, encoding="utf-8")
+    result = runner.invoke(app, ["assessments", "validate", str(path)])
+    assert result.exit_code == 0, result.stdout

@@ -123,6 +123,8 @@ def test_pdf_and_excel_downloads(client, db, app):
     a = submitted(db, actor_of(db, user), org, app.state.storage, value=3)
     db.commit()
     login(client, user.email)
+    page = client.get(f"/assessments/{a.id}")
+    assert "evidence.pdf" in page.text  # the organization's own evidence, linked per question
     pdf = client.get(f"/assessments/{a.id}/report.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     objects = _pdf_objects(pdf.content)

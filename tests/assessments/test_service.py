@@ -347,3 +347,18 @@ def test_peer_and_history_use_the_latest_result_by_date(db, storage):
     assert dist.counts == {"L4": 1}
     points = service.history(db, actor, org.id, SMART)
     assert [p.assessed_on for p in points] == [date(2025, 5, 1), date(2026, 5, 1)]
+
+
+def test_assessor_and_organization_are_notified(db, storage):
+    from sangsaeng.core.notifications.models import Notification
+
+    org = make_org(db)
+    sme_user = make_user(db, roles=[(org, "sme")])
+    a = submitted(db, actor_of(db, sme_user), org, storage, value=3)
+    operator_org = make_org(db, kind="operator", size_class="large")
+    operator = actor_of(db, make_user(db, roles=[(operator_org, "operator")]))
+    assessor = make_user(db, email="onsite@example.kr", roles=[(make_org(db), "adviser")])
+    service.assign_assessor(db, operator, a.id, "onsite@example.kr")
+    service.verify(db, actor_of(db, assessor), a.id, answer_all(SMART, 3), "")
+    inbox = {(n.user_id, n.link) for n in db.scalars(select(Notification))}
+    assert inbox == {(assessor.id, f"/assessments/{a.id}"), (sme_user.id, f"/assessments/{a.id}")}

@@ -164,6 +164,7 @@ def result_context(db: Session, actor: Actor, assessment_id: int) -> dict:
         and can(db, actor, Action.ASSESSMENTS_MANAGE),
         "dimension_titles": {d.id: t(d.title) for d in instrument.dimensions},
         "item_of": instrument.item,
+        "evidence": service.evidence_files(db, actor, view.assessment),
         "plan_errors": {},
         "errors": {},
     }

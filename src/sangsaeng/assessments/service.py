@@ -12,7 +12,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,7 @@ from sangsaeng.assessments.models import (
 from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sangsaeng.core.files import service as files
+from sangsaeng.core.files.models import StoredFile
 from sangsaeng.core.i18n import Msg, get_locale
 from sangsaeng.core.models import (
     Membership,
@@ -41,12 +42,15 @@ from sangsaeng.core.models import (
     link_is_active,
     utcnow,
 )
+from sangsaeng.core.notifications import service as notifications
 from sangsaeng.core.pagination import Page, paginate
 from sangsaeng.core.policy import Action, Actor, Role, assert_can, can
 
 MIN_SURVEY_RESPONSES = 3
 KIND_SUBJECT = {"sme": "sme", "sponsor": "sponsor"}
 DONE_STATUSES = (SUBMITTED, VERIFIED)
+# Instruments whose scores say something comparable about the organization itself.
+PEER_KINDS = ("diagnosis", "evaluation", "certification")
 
 
 # --- instruments ---------------------------------------------------------------------------------
@@ -63,8 +67,20 @@ def get_instrument(instrument_id: str, version: str | None = None) -> Instrument
     return instrument
 
 
+_REGISTERED = "assessments.registered"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_registrations(session: Session, _previous) -> None:
+    # A rolled-back registration is gone: the next response checks the table again.
+    session.info.pop(_REGISTERED, None)
+
+
 def _register(session: Session, instrument: Instrument) -> None:
     """Keep the text of the version being answered; refuse a changed file under an old version."""
+    checked = session.info.setdefault(_REGISTERED, set())
+    if (instrument.id, instrument.version, instrument.sha256) in checked:
+        return  # already checked in this transaction (bulk recording)
     stored = _stored_version(session, instrument.id, instrument.version)
     if stored is None:
         try:
@@ -79,6 +95,8 @@ def _register(session: Session, instrument: Instrument) -> None:
                 )
         except IntegrityError:  # registered concurrently by another request
             stored = _stored_version(session, instrument.id, instrument.version)
+    if stored is None or stored.sha256 == instrument.sha256:
+        checked.add((instrument.id, instrument.version, instrument.sha256))
     if stored is not None and stored.sha256 != instrument.sha256:
         raise Conflict(
             Msg(
@@ -504,9 +522,8 @@ def import_submitted(
         evidence={},
         created_by_id=actor.user_id or None,
     )
-    session.add(assessment)
-    session.flush()
     result = scoring.score(instrument, full_answers(session, instrument, assessment, cleaned))
+    session.add(assessment)  # inserted with its scores by the flush in _mark_submitted
     _mark_submitted(session, actor, assessment, instrument, result)
     return assessment
 
@@ -525,6 +542,7 @@ def _mark_submitted(
     assessment.status = SUBMITTED
     assessment.submitted_at = utcnow()
     assessment.submitted_by_id = actor.user_id or None
+    session.flush()  # the plan rows need the assessment's id
     _write_plan(session, assessment, instrument, result)
     session.flush()
     record(
@@ -557,6 +575,13 @@ def assign_assessor(session: Session, actor: Actor, assessment_id: int, email: s
         )
     assessment.assessor_id = user.id
     session.flush()
+    notifications.notify(
+        session,
+        [user.id],
+        title=Msg("You have been assigned an on-site verification."),
+        body=Msg("Please check the self-assessment on site and enter your own scores."),
+        link=f"/assessments/{assessment.id}",
+    )
     record(
         session,
         actor,
@@ -600,6 +625,13 @@ def verify(
     assessment.assessor_id = assessment.assessor_id or actor.user_id or None
     assessment.status = VERIFIED
     session.flush()
+    notifications.notify(
+        session,
+        notifications.members_of(session, assessment.organization_id, ("sme", "sponsor")),
+        title=Msg("The on-site verification of your assessment has been recorded."),
+        body=Msg("Verified score {score}.", score=result.overall),
+        link=f"/assessments/{assessment.id}",
+    )
     record(
         session,
         actor,
@@ -719,7 +751,9 @@ def result_view(session: Session, actor: Actor, assessment_id: int) -> ResultVie
         result=result,
         verified=verified,
         plan=plan,
-        peers=peer_standing(session, assessment, org) if assessment.status != DRAFT else None,
+        peers=peer_standing(session, assessment, org)
+        if assessment.status != DRAFT and assessment.kind in PEER_KINDS
+        else None,
         # The caller may read this response (an assigned assessor too): so may it its history.
         history=_history(session, assessment.organization_id, assessment.instrument_id),
         survey=survey_feed(session, instrument, assessment.organization_id),
@@ -737,8 +771,8 @@ def _latest_per_org(
     on: date | None = None,
     version: str | None = None,
 ):
-    """Each organization's latest submitted response (by date, then id) on one instrument:
-    a subquery of assessment ids."""
+    """Each organization's latest submitted response (by date, then id) on one instrument, as a
+    subquery with the columns that say its effective score and level (one pass, no self-join)."""
     conditions = [
         Assessment.instrument_id == instrument_id,
         Assessment.status.in_(DONE_STATUSES),
@@ -750,7 +784,11 @@ def _latest_per_org(
         conditions.append(Assessment.assessed_on <= on)
     ranked = (
         select(
-            Assessment.id.label("assessment_id"),
+            Assessment.status,
+            Assessment.overall,
+            Assessment.level_id,
+            Assessment.verified_overall,
+            Assessment.verified_level_id,
             func.row_number()
             .over(
                 partition_by=Assessment.organization_id,
@@ -761,12 +799,13 @@ def _latest_per_org(
         .where(*conditions)
         .subquery()
     )
-    return select(ranked.c.assessment_id).where(ranked.c.position == 1)
-
-
-def _latest_scores(session: Session, instrument_id: str, version: str, org_ids_stmt):
-    latest = _latest_per_org(instrument_id, org_ids_stmt, version=version)
-    return session.scalars(select(Assessment).where(Assessment.id.in_(latest)))
+    return select(
+        ranked.c.status,
+        ranked.c.overall,
+        ranked.c.level_id,
+        ranked.c.verified_overall,
+        ranked.c.verified_level_id,
+    ).where(ranked.c.position == 1)
 
 
 def peer_standing(
@@ -781,12 +820,13 @@ def peer_standing(
         Organization.size_class == org.size_class,
         Organization.id != org.id,
     )
+    latest = _latest_per_org(
+        assessment.instrument_id, peers_stmt, version=assessment.instrument_version
+    )
     scores = [
-        a.effective_overall
-        for a in _latest_scores(
-            session, assessment.instrument_id, assessment.instrument_version, peers_stmt
-        )
-        if a.effective_overall is not None
+        score
+        for status, overall, _level, verified_overall, _vlevel in session.execute(latest)
+        if (score := verified_overall if status == VERIFIED else overall) is not None
     ]
     return ranking_engine.peer_percentile(assessment.effective_overall, scores)
 
@@ -925,6 +965,22 @@ def _order_blocker(session: Session, action: PlanAction, start: int) -> PlanActi
         items[action.action_id] = (start, start, tuple(action.requires))
     blocker = roadmap.check_move(items, action.action_id, start)
     return siblings.get(blocker) if blocker else None
+
+
+def evidence_files(
+    session: Session, actor: Actor, assessment: Assessment
+) -> dict[str, list[StoredFile]]:
+    """The evidence attached per question, for those who may open the organization's files."""
+    if not (actor.is_admin or assessment.organization_id in actor.org_ids()):
+        return {}
+    ids = {file_id for file_ids in assessment.evidence.values() for file_id in file_ids}
+    if not ids:
+        return {}
+    stored = {f.id: f for f in session.scalars(select(StoredFile).where(StoredFile.id.in_(ids)))}
+    return {
+        item_id: [stored[f] for f in file_ids if f in stored]
+        for item_id, file_ids in assessment.evidence.items()
+    }
 
 
 def members(session: Session, organization_id: int) -> list[User]:
@@ -1170,13 +1226,8 @@ def level_distribution(
     assessed = 0
     for start in range(0, len(wanted), 1000):  # bounded IN lists
         chunk = wanted[start : start + 1000]
-        latest = _latest_per_org(instrument_id, chunk, on=on)
-        rows = session.execute(
-            select(Assessment.status, Assessment.level_id, Assessment.verified_level_id).where(
-                Assessment.id.in_(latest)
-            )
-        )
-        for status, level_id, verified_level_id in rows:
+        rows = session.execute(_latest_per_org(instrument_id, chunk, on=on))
+        for status, _overall, level_id, _verified_overall, verified_level_id in rows:
             assessed += 1
             counts[(verified_level_id if status == VERIFIED else level_id) or "-"] += 1
     return Distribution(instrument_id, len(wanted), assessed, dict(counts))
