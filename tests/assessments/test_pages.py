@@ -260,3 +260,27 @@ def test_verified_answers_beside_own_and_the_ranking_page(client, db, app):
     ranking = client.get("/assessments/rankings/partner-certification?year=2026")
     assert ranking.status_code == 200
     assert "먼저 제출" in ranking.text  # the tie-break that decided, in words
+
+
+def test_a_supplier_survey_result_has_no_radar_and_no_peers(client, db, app):
+    from tests.factories import link
+
+    sponsor = make_org(db, kind="sponsor", size_class="large")
+    supplier = make_org(db)
+    link(db, sponsor, supplier)
+    user = make_user(db, roles=[(supplier, "sme")])
+    response = submitted(
+        db,
+        actor_of(db, user),
+        supplier,
+        app.state.storage,
+        instrument_id="shared-growth-supplier-survey",
+        value=4,
+        about_organization_id=sponsor.id,
+    )
+    db.commit()
+    login(client, user.email)
+    page = client.get(f"/assessments/{response.id}")
+    assert page.status_code == 200
+    assert 'id="chart-radar"' not in page.text and 'data-testid="percentile"' not in page.text
+    assert sponsor.name_ko in page.text  # the company it rates

@@ -135,7 +135,11 @@ def result_context(db: Session, actor: Actor, assessment_id: int) -> dict:
     instrument = view.instrument
     can_edit = service.can_write(db, actor, view.assessment) and view.assessment.status != "draft"
     previous = [h for h in view.history if h.assessed_on < view.assessment.assessed_on]
-    charts = [_radar_chart(view, previous[-1].assessment_id if previous else None, db, actor)]
+    charts = []
+    if len(instrument.dimensions) >= 3:  # a radar needs three axes; fewer read as a table
+        charts.append(
+            _radar_chart(view, previous[-1].assessment_id if previous else None, db, actor)
+        )
     if len(view.history) > 1:
         charts.append(
             {
