@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
                         "kind": "sme",
                         "ksic_code": rng.choice(divisions) + str(rng.randint(1, 9)),
                         "region_code": "41",
-                        "size_class": rng.choice(["sme", "small", "medium"]),
+                        "size_class": rng.choice(["sme", "micro", "midsize"]),
                         "employees": rng.randint(5, 290),
                         "revenue_krw": rng.randint(1, 90) * 10**8,
                         "founded_year": rng.randint(1980, 2020),

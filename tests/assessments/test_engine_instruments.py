@@ -17,6 +17,7 @@ from sangsaeng.assessments.engine.instrument import Instrument, load_instrument
 from sangsaeng.assessments.engine.ranking import Entry, rank_entries
 from sangsaeng.assessments.engine.roadmap import plan, year_quarter
 from sangsaeng.assessments.engine.scoring import score
+from sangsaeng.core import reference
 
 INSTRUMENTS = Path(__file__).resolve().parents[2] / "src/sangsaeng/assessments/instruments"
 SHIPPED = {
@@ -28,17 +29,8 @@ SHIPPED = {
     "application-score-sheet": ("score_sheet", "application"),
     "application-score-sheet-5pt": ("score_sheet", "application"),
 }
-KPI_CODES = {
-    "productivity",
-    "defect_rate",
-    "on_time_delivery",
-    "unit_cost",
-    "lead_time",
-    "inventory_turnover",
-    "oee",
-    "energy_per_unit",
-    "safety_incidents",
-}
+# The KPI catalogue is reference data in core; every action must move catalogued KPIs.
+KPI_CODES = set(reference.kpis())
 
 
 def approx(value: float) -> object:

@@ -134,7 +134,9 @@ def test_pdf_and_excel_downloads(client, db, app):
     xlsx = client.get(f"/assessments/{a.id}/export?format=xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[-1][4] == pytest.approx(50.0)  # overall score in the last row
+    overall = next(r for r in rows if r[2] == "종합 점수")
+    assert overall[4] == pytest.approx(50.0)
+    assert any(r[0] == "실행계획" for r in rows)  # the plan follows the scores
     listing = client.get("/assessments/export?format=xlsx")
     assert listing.status_code == 200
 

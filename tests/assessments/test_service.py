@@ -143,7 +143,7 @@ def test_plan_edits_keep_prerequisite_order(db, storage):
 
 def test_peer_benchmark_needs_five_peers_and_names_none(db, storage):
     orgs = [make_org(db, ksic_code="291", size_class="sme") for _ in range(6)]
-    make_org(db, ksic_code="291", size_class="medium")  # another size class: not a peer
+    make_org(db, ksic_code="291", size_class="midsize")  # another size class: not a peer
     results = []
     for index, org in enumerate(orgs):
         actor = actor_of(db, make_user(db, roles=[(org, "sme")]))

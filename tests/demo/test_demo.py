@@ -70,7 +70,13 @@ def _recovers_the_planted_diagnoses(db, world, key_to_id, seed):
     from sangsaeng.demo.diagnoses import generate_diagnoses
 
     smes = [o for o in world.orgs if o.kind == "sme" and o.key.startswith("sme-")]
-    planted = generate_diagnoses(smes, catalog.find("smart-factory-level"), seed=seed)
+    from sangsaeng.demo.seed import demo_sme_key
+
+    featured = demo_sme_key(world)
+    planted = generate_diagnoses(
+        smes, catalog.find("smart-factory-level"), seed=seed, featured=featured
+    )
+    assert featured in planted.improvers  # the demo login shows an improvement
     by_org: dict[int, list[Assessment]] = {}
     for a in db.scalars(select(Assessment).order_by(Assessment.assessed_on)):
         by_org.setdefault(a.organization_id, []).append(a)

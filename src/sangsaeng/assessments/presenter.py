@@ -8,6 +8,7 @@ from sangsaeng.assessments import service
 from sangsaeng.assessments.engine import roadmap
 from sangsaeng.assessments.engine.instrument import Instrument, Text
 from sangsaeng.assessments.models import PLAN_STATUSES, STATUSES, PlanAction
+from sangsaeng.core import reference
 from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import Forbidden
 from sangsaeng.core.i18n import N_, Msg, get_locale
@@ -17,7 +18,7 @@ from sangsaeng.core.reports import svg_radar
 
 STATUS_LABELS = {
     "draft": Msg("Draft"),
-    "submitted": Msg("Submitted"),
+    "submitted": Msg("Submitted result"),
     "verified": Msg("Verified on site"),
 }
 PLAN_STATUS_LABELS = {
@@ -47,6 +48,7 @@ def common(instrument: Instrument | None = None) -> dict:
         "plan_status_label": lambda s: str(PLAN_STATUS_LABELS.get(s, s)),
         "kind_label_of": lambda k: str(KIND_LABELS.get(k, k)),
         "quarter_label": quarter_label,
+        "kpi_names": lambda codes: ", ".join(reference.kpi_name(c) for c in codes),
         "tie_break_label": lambda name: tie_break_label(instrument, name) if instrument else "",
         "instrument": instrument,
     }
@@ -349,6 +351,34 @@ def result_rows(db: Session, actor: Actor, assessment_id: int) -> tuple[list[str
             view.verified.overall if view.verified else "",
         ]
     )
+    if view.plan:
+        rows.append([])
+        rows.append(
+            [
+                str(Msg("Action plan")),
+                "",
+                str(Msg("Action item")),
+                str(Msg("When")),
+                str(Msg("KPIs it moves")),
+                str(Msg("Status")),
+                str(Msg("Note")),
+                "",
+            ]
+        )
+        dimension_titles = {d.id: t(d.title) for d in view.instrument.dimensions}
+        for p in view.plan:
+            rows.append(
+                [
+                    dimension_titles.get(p.dimension_id, p.dimension_id),
+                    p.action_id,
+                    service.plan_title(view.instrument, p),
+                    quarter_label(p.start),
+                    ", ".join(reference.kpi_name(c) for c in p.kpis),
+                    str(PLAN_STATUS_LABELS.get(p.status, p.status)),
+                    p.note,
+                    "",
+                ]
+            )
     return headers, rows
 
 

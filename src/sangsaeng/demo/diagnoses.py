@@ -39,8 +39,13 @@ def _answer(rng: random.Random, latent: float, values: list[float]) -> float:
 
 
 def generate_diagnoses(
-    smes: list[OrgSpec], instrument: Instrument, seed: int = 2026, today: date | None = None
+    smes: list[OrgSpec],
+    instrument: Instrument,
+    seed: int = 2026,
+    today: date | None = None,
+    featured: str | None = None,
 ) -> DemoDiagnoses:
+    """``featured``: an SME (the demo login's) that is always re-diagnosed with the step up."""
     rng = random.Random(seed * 7 + 1)
     today = today or date(2026, 11, 1)
     result = DemoDiagnoses(diagnoses=[])
@@ -54,10 +59,10 @@ def generate_diagnoses(
                 offset = -0.3 if dim.id == "technology" else 0.0
                 answers[item.id] = _answer(rng, latent + offset, values)
         result.diagnoses.append(DiagnosisSpec(spec.key, first_on, answers))
-        if rng.random() >= 0.6:
+        if rng.random() >= 0.6 and spec.key != featured:
             continue
         second_on = first_on + timedelta(days=rng.randint(330, 400))
-        improved = rng.random() < 0.5
+        improved = rng.random() < 0.5 or spec.key == featured
         later = dict(answers)
         if improved:
             for dim in instrument.dimensions:

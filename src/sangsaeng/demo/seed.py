@@ -32,6 +32,13 @@ DEMO_LOGINS = (
 )
 
 
+def demo_sme_key(world) -> str:
+    """The SME of the demo login: a tier-2 supplier of the steel sponsor (its dashboard shows a
+    supply chain above it), diagnosed twice with the planted improvement."""
+    steel_tier2 = sorted(k for k, t in world.planted_tiers["sponsor-steel"].items() if t == 2)
+    return steel_tier2[0]
+
+
 def has_data(session: Session) -> bool:
     return session.scalar(select(Organization.id).limit(1)) is not None
 
@@ -46,12 +53,11 @@ def seed_database(
     world = generate(seed=seed, sme_count=sme_count)
     # The SME demo login belongs to a tier-2 supplier of the steel sponsor: its dashboard then
     # shows a supply chain above it.
-    steel_tier2 = sorted(k for k, t in world.planted_tiers["sponsor-steel"].items() if t == 2)
-    sme_key = steel_tier2[0]
+    sme_key = demo_sme_key(world)
     password_hash = hash_password(DEMO_PASSWORD)
     now = utcnow()  # argon2 is slow by design: hash once, reuse
     smes = [spec for spec in world.orgs if spec.kind == "sme" and spec.key.startswith("sme-")]
-    diagnoses = generate_diagnoses(smes, catalog.find(SMART_FACTORY), seed=seed)
+    diagnoses = generate_diagnoses(smes, catalog.find(SMART_FACTORY), seed=seed, featured=sme_key)
     with transaction(factory) as session, Progress(console=console, transient=True) as progress:
         total = len(world.orgs) + len(world.links) + len(diagnoses.diagnoses)
         task = progress.add_task("demo data", total=total)

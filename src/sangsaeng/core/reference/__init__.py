@@ -43,6 +43,23 @@ class Region:
 
 
 @dataclass(frozen=True)
+class Kpi:
+    """A key performance indicator of the catalogue (Programs and Outcomes extend it)."""
+
+    code: str
+    name_ko: str
+    name_en: str
+    unit: str
+    direction: str  # "higher" or "lower" is better
+    min_value: float | None
+    max_value: float | None
+
+    @property
+    def name(self) -> str:
+        return self.name_en if get_locale() == "en" else self.name_ko
+
+
+@dataclass(frozen=True)
 class SizeClass:
     code: str
     name_ko: str
@@ -169,3 +186,26 @@ def parse_size_class(value: str) -> str | None:
         ),
         None,
     )
+
+
+@cache
+def kpis() -> dict[str, Kpi]:
+    with (DATA_DIR / "kpis.csv").open(encoding="utf-8", newline="") as handle:
+        return {
+            row["code"]: Kpi(
+                code=row["code"],
+                name_ko=row["name_ko"],
+                name_en=row["name_en"],
+                unit=row["unit"],
+                direction=row["direction"],
+                min_value=float(row["min_value"]) if row["min_value"] else None,
+                max_value=float(row["max_value"]) if row["max_value"] else None,
+            )
+            for row in csv.DictReader(handle)
+        }
+
+
+def kpi_name(code: str) -> str:
+    """The KPI's name in the current language (the code itself if it is not catalogued)."""
+    found = kpis().get(code)
+    return found.name if found else code

@@ -55,7 +55,7 @@
       window.Plotly.newPlot(el, [{ type: "scatter", mode: "lines+markers", x: chart.x, y: chart.y,
         name: chart.name, line: { color: "#1f5fa8" } }], {
         margin: { t: 10, r: 16, b: 40, l: 40 }, height: 240, font: FONT,
-        yaxis: { range: [0, 100] }
+        xaxis: { tickformat: "%Y-%m", type: "date" }, yaxis: { range: [0, 100] }
       }, CONFIG);
     }
   };
