@@ -160,6 +160,14 @@ def _writable(session: Session, actor: Actor, assessment_id: int) -> Assessment:
     return assessment
 
 
+def _draft(session: Session, actor: Actor, assessment_id: int) -> Assessment:
+    """A response the actor may still change (answers, comments, evidence)."""
+    assessment = _writable(session, actor, assessment_id)
+    if assessment.status != DRAFT:
+        raise Conflict(Msg("A submitted assessment can no longer be changed."))
+    return assessment
+
+
 def can_verify(session: Session, actor: Actor, assessment: Assessment) -> bool:
     if assessment.organization_id in actor.org_ids():
         return False  # nobody verifies their own organization's self-assessment
@@ -300,9 +308,7 @@ def save_answers(
     answers: dict[str, object],
     comments: dict[str, str] | None = None,
 ) -> Assessment:
-    assessment = _writable(session, actor, assessment_id)
-    if assessment.status != DRAFT:
-        raise Conflict(Msg("A submitted assessment can no longer be changed."))
+    assessment = _draft(session, actor, assessment_id)
     instrument = instrument_of(session, assessment)
     cleaned = clean_answers(instrument, answers)
     merged = dict(assessment.answers)
@@ -338,9 +344,7 @@ def attach_evidence(
     data: bytes,
     filename: str,
 ) -> Assessment:
-    assessment = _writable(session, actor, assessment_id)
-    if assessment.status != DRAFT:
-        raise Conflict(Msg("A submitted assessment can no longer be changed."))
+    assessment = _draft(session, actor, assessment_id)
     if instrument_of(session, assessment).item(item_id) is None:
         raise InvalidInput({item_id: Msg("This question is not part of the instrument.")})
     stored = files.store(
@@ -361,9 +365,7 @@ def link_evidence(
     session: Session, actor: Actor, assessment_id: int, item_id: str, file_id: str
 ) -> Assessment:
     """Attach a file already uploaded (``POST /api/v1/files``) for the same organization."""
-    assessment = _writable(session, actor, assessment_id)
-    if assessment.status != DRAFT:
-        raise Conflict(Msg("A submitted assessment can no longer be changed."))
+    assessment = _draft(session, actor, assessment_id)
     if instrument_of(session, assessment).item(item_id) is None:
         raise InvalidInput({"item_id": Msg("This question is not part of the instrument.")})
     stored = files.get(session, actor, file_id)
