@@ -28,6 +28,8 @@ app.add_typer(orgs_app, name="orgs")
 app.add_typer(import_app, name="import")
 assessments_app = typer.Typer(help="Assessment instruments.", no_args_is_help=True)
 app.add_typer(assessments_app, name="assessments")
+ledger_app = typer.Typer(help="The funds ledger.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
 
 err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON alone on stdout.")]
@@ -347,6 +349,29 @@ def assessments_validate(
             err.print(f"{len(files)} file(s) valid.")
     if problems:
         raise typer.Exit(2)
+
+
+@ledger_app.command("check")
+def ledger_check(as_json: JsonOpt = False) -> None:
+    """Re-verify every ledger invariant (run it after a restore): exit 1 on any violation."""
+    from sangsaeng.db import make_engine, make_session_factory
+    from sangsaeng.ledger import service as ledger
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            result = ledger.check(session)
+    finally:
+        engine.dispose()
+    payload = {"entries": result.entries, "violations": result.violations}
+    if as_json:
+        sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+    else:
+        for violation in result.violations:
+            print(json.dumps(violation, ensure_ascii=False))
+        err.print(f"{result.entries} entries checked, {len(result.violations)} violation(s).")
+    if result.violations:
+        raise typer.Exit(1)
 
 
 def _plain(details: object) -> object:

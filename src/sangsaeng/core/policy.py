@@ -46,6 +46,8 @@ class Action(StrEnum):
     ASSESSMENT_WRITE = "assessment.write"
     ASSESSMENT_VERIFY = "assessment.verify"
     ASSESSMENTS_MANAGE = "assessments.manage"
+    LEDGER_READ = "ledger.read"
+    LEDGER_WRITE = "ledger.write"
 
 
 _SCOPE_OF_ACTION = {
@@ -62,6 +64,8 @@ _SCOPE_OF_ACTION = {
     Action.ASSESSMENT_WRITE: Scope.WRITE,
     Action.ASSESSMENT_VERIFY: Scope.WRITE,
     Action.ASSESSMENTS_MANAGE: Scope.WRITE,
+    Action.LEDGER_READ: Scope.READ,
+    Action.LEDGER_WRITE: Scope.WRITE,
 }
 
 # Roles whose members speak for their organization's own profile and supply chain.
@@ -148,6 +152,9 @@ def can(session: Session, actor: Actor, action: Action, obj: object = None) -> b
             )
         case Action.ASSESSMENT_WRITE:
             return isinstance(obj, Organization) and (actor.is_admin or _owns_org(actor, obj.id))
+        case Action.LEDGER_READ | Action.LEDGER_WRITE:
+            # Program modules scope ledger access further (a program's own operators).
+            return actor.is_admin or actor.has_role(Role.OPERATOR)
         case Action.ASSESSMENT_VERIFY | Action.ASSESSMENTS_MANAGE:
             # Assessors assigned to one response are allowed by the assessments service itself.
             return actor.is_admin or actor.has_role(Role.OPERATOR)

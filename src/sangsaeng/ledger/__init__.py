@@ -1,0 +1,1 @@
+"""Double-entry ledger of program funds: contributions, holds, disbursements, recoveries."""

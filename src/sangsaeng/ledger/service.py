@@ -1,0 +1,612 @@
+"""Ledger rules: balanced, immutable entries in integer KRW; holds; idempotent writes.
+
+Every write locks the balance rows it touches (``SELECT … FOR UPDATE``, in account-id order so
+concurrent writes never deadlock) and the holds it draws on, re-checks the money available under
+the lock, then appends the entry. A fund account never falls below 0 nor below what it holds.
+
+Every write carries an idempotency key: the same key with the same request returns the first
+result (one entry); the same key with another request is refused (409).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as lite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sangsaeng.core.errors import Conflict, InvalidInput, NotFound, SangsaengError
+from sangsaeng.core.i18n import Msg
+from sangsaeng.core.models import utcnow
+from sangsaeng.core.policy import Action, Actor, assert_can
+from sangsaeng.ledger.models import (
+    ACCOUNT_KINDS,
+    HOLD_ACTIVE,
+    HOLD_POSTED,
+    HOLD_RELEASED,
+    LedgerAccount,
+    LedgerBalance,
+    LedgerEntry,
+    LedgerHold,
+    LedgerPosting,
+    LedgerRequest,
+)
+
+
+def _atomic(operation):
+    """Run a write in a savepoint: refused halfway (money short, a settled hold), it leaves
+    nothing behind — no balance change, no claimed idempotency key — even if the caller's
+    transaction goes on and commits."""
+
+    @functools.wraps(operation)
+    def run(session: Session, *args, **kwargs):
+        with session.begin_nested():
+            return operation(session, *args, **kwargs)
+
+    return run
+
+
+@dataclass(frozen=True)
+class Line:
+    account_id: int
+    amount: int
+    hold_id: int | None = None
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+def ensure_account(
+    session: Session,
+    actor: Actor,
+    *,
+    code: str,
+    kind: str,
+    name: str,
+    organization_id: int | None = None,
+) -> LedgerAccount:
+    """The account with this code, created (with its zero balance) if it does not exist."""
+    assert_can(session, actor, Action.LEDGER_WRITE)
+    if kind not in ACCOUNT_KINDS:
+        raise InvalidInput({"kind": Msg("Choose a listed value.")})
+    found = session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).first()
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            account = LedgerAccount(
+                code=code, kind=kind, name=name, organization_id=organization_id
+            )
+            session.add(account)
+            session.flush()
+            session.add(LedgerBalance(account_id=account.id, balance=0, held=0))
+    except IntegrityError:  # created concurrently
+        return session.scalars(select(LedgerAccount).where(LedgerAccount.code == code)).one()
+    return account
+
+
+def balance(session: Session, actor: Actor, account_id: int) -> LedgerBalance:
+    assert_can(session, actor, Action.LEDGER_READ)
+    row = session.get(LedgerBalance, account_id, populate_existing=True)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+# --- idempotency --------------------------------------------------------------------------------
+
+
+def _digest(operation: str, payload: dict) -> str:
+    text = json.dumps([operation, payload], sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _claim(session: Session, key: str, operation: str, payload: dict) -> tuple[LedgerRequest, bool]:
+    """(request, is_new). A retry of the same request returns the stored one (is_new False).
+
+    ``INSERT … ON CONFLICT DO NOTHING``: a concurrent first use of the key makes this wait until
+    that transaction ends, then see its row (READ COMMITTED) — one winner, no savepoint needed.
+    """
+    if not key or len(key) > 120:
+        raise InvalidInput({"idempotency_key": Msg("Every ledger write needs an idempotency key.")})
+    digest = _digest(operation, payload)
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else lite_insert
+    claimed = session.execute(
+        dialect_insert(LedgerRequest)
+        .values(key=key, operation=operation, request_hash=digest, created_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(LedgerRequest.id)
+    ).scalar()
+    request = session.scalars(select(LedgerRequest).where(LedgerRequest.key == key)).one()
+    if claimed is not None:
+        return request, True
+    if request.request_hash != digest:
+        raise Conflict(Msg("This idempotency key was already used for a different request."))
+    return request, False
+
+
+# --- writing -------------------------------------------------------------------------------------
+#
+# Rows are written first and balances changed last, each by one guarded UPDATE (the check and the
+# change in one statement, in account-id order): a row lock is then held only from that UPDATE to
+# the commit, so writes on a hot fund queue for milliseconds, and the refused ones roll back.
+
+_SHORT = Msg("The fund does not have enough money for this.")
+
+
+def _kinds(session: Session, account_ids: set[int]) -> dict[int, str]:
+    rows = session.execute(
+        select(LedgerAccount.id, LedgerAccount.kind).where(LedgerAccount.id.in_(account_ids))
+    )
+    return {account_id: kind for account_id, kind in rows}
+
+
+def _expect_kinds(session: Session, wanted: dict[int, str]) -> None:
+    kinds = _kinds(session, set(wanted))
+    for account_id, kind in wanted.items():
+        if account_id not in kinds:
+            raise NotFound(Msg("No such ledger account."))
+        if kinds[account_id] != kind:
+            raise InvalidInput({"account": Msg("This account cannot be used here.")})
+
+
+def _insert_entry(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    lines: list[Line],
+    *,
+    memo: str = "",
+    reference: str = "",
+    reverses: int | None = None,
+) -> LedgerEntry:
+    if sum(line.amount for line in lines) != 0 or any(line.amount == 0 for line in lines):
+        raise InvalidInput({"amount": Msg("A ledger entry must balance.")})
+    entry = LedgerEntry(
+        kind=kind,
+        memo=memo[:300],
+        reference=reference[:120],
+        reverses_entry_id=reverses,
+        created_by_id=actor.user_id or None,
+    )
+    session.add(entry)
+    session.flush()
+    session.execute(
+        insert(LedgerPosting),
+        [
+            {
+                "entry_id": entry.id,
+                "account_id": line.account_id,
+                "amount": line.amount,
+                "hold_id": line.hold_id,
+            }
+            for line in lines
+        ],
+    )
+    return entry
+
+
+def _move(session: Session, kinds: dict[int, str], changes: dict[int, tuple[int, int]]) -> None:
+    """Apply (balance, held) changes per account, each refused unless the account stays sound:
+    a fund keeps balance ≥ held ≥ 0, a payee never goes below 0."""
+    for account_id in sorted(changes):
+        d_balance, d_held = changes[account_id]
+        if d_balance == 0 and d_held == 0:
+            continue
+        new_balance = LedgerBalance.balance + d_balance
+        new_held = LedgerBalance.held + d_held
+        guard = [LedgerBalance.account_id == account_id]
+        if kinds[account_id] == "fund":
+            guard += [new_balance - new_held >= 0, new_held >= 0]
+        elif kinds[account_id] == "payee" and d_balance < 0:
+            guard.append(new_balance >= 0)
+        moved = session.execute(
+            update(LedgerBalance)
+            .where(*guard)
+            .values(balance=new_balance, held=new_held)
+            .returning(LedgerBalance.account_id)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if moved is None:
+            if kinds[account_id] == "payee":
+                raise InvalidInput({"amount": Msg("More would be recovered than was paid.")})
+            raise InvalidInput({"amount": _SHORT})
+
+
+def _changes(lines: list[Line], held: dict[int, int] | None = None) -> dict[int, tuple[int, int]]:
+    out: dict[int, tuple[int, int]] = {}
+    for line in lines:
+        b, h = out.get(line.account_id, (0, 0))
+        out[line.account_id] = (b + line.amount, h)
+    for account_id, d_held in (held or {}).items():
+        b, h = out.get(account_id, (0, 0))
+        out[account_id] = (b, h + d_held)
+    return out
+
+
+def _positive(amount: int) -> None:
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+        raise InvalidInput({"amount": Msg("Enter a positive whole amount in KRW.")})
+
+
+def _settled_or_short(session: Session, hold_id: int, short: Msg) -> SangsaengError:
+    """Why a guarded hold update matched no row."""
+    found = session.get(LedgerHold, hold_id, populate_existing=True)
+    if found is None:
+        return NotFound(Msg("No such hold."))
+    if found.status != HOLD_ACTIVE:
+        return Conflict(Msg("This hold has already been settled."))
+    return InvalidInput({"amount": short})
+
+
+# --- operations ---------------------------------------------------------------------------------
+
+
+@_atomic
+def contribute(
+    session: Session,
+    actor: Actor,
+    *,
+    fund_account_id: int,
+    source_account_id: int,
+    amount: int,
+    key: str,
+    memo: str = "",
+    reference: str = "",
+) -> LedgerEntry:
+    """Money from a source (출연, government allocation, an SME's own share) into a fund."""
+    assert_can(session, actor, Action.LEDGER_WRITE)
+    _positive(amount)
+    payload = {
+        "fund": fund_account_id,
+        "source": source_account_id,
+        "amount": amount,
+        "memo": memo,
+        "reference": reference,
+    }
+    request, new = _claim(session, key, "contribute", payload)
+    if not new:
+        return session.get(LedgerEntry, request.entry_id)
+    kinds = {fund_account_id: "fund", source_account_id: "source"}
+    _expect_kinds(session, kinds)
+    lines = [Line(fund_account_id, amount), Line(source_account_id, -amount)]
+    entry = _insert_entry(session, actor, "contribution", lines, memo=memo, reference=reference)
+    request.entry_id = entry.id
+    session.flush()
+    _move(session, kinds, _changes(lines))
+    return entry
+
+
+@_atomic
+def hold(
+    session: Session,
+    actor: Actor,
+    *,
+    account_id: int,
+    amount: int,
+    key: str,
+    reference: str = "",
+) -> LedgerHold:
+    """Reserve money of a fund account (signing an agreement); refused beyond what is free."""
+    assert_can(session, actor, Action.LEDGER_WRITE)
+    _positive(amount)
+    request, new = _claim(
+        session, key, "hold", {"account": account_id, "amount": amount, "reference": reference}
+    )
+    if not new:
+        return session.get(LedgerHold, request.hold_id)
+    _expect_kinds(session, {account_id: "fund"})
+    created = LedgerHold(
+        account_id=account_id,
+        amount=amount,
+        remaining=amount,
+        released=0,
+        status=HOLD_ACTIVE,
+        reference=reference[:120],
+    )
+    session.add(created)
+    session.flush()
+    request.hold_id = created.id
+    session.flush()
+    _move(session, {account_id: "fund"}, {account_id: (0, amount)})
+    return created
+
+
+@_atomic
+def disburse(
+    session: Session,
+    actor: Actor,
+    *,
+    draws: dict[int, int],
+    payee_account_id: int,
+    key: str,
+    memo: str = "",
+    reference: str = "",
+) -> LedgerEntry:
+    """Pay a payee from holds (hold id → amount), in one balanced entry. A hold is drawn only
+    while active and never beyond what remains; drawn to 0 it is posted."""
+    assert_can(session, actor, Action.LEDGER_WRITE)
+    if not draws:
+        raise InvalidInput({"amount": Msg("Enter a positive whole amount in KRW.")})
+    for amount in draws.values():
+        _positive(amount)
+    payload = {
+        "draws": {str(k): v for k, v in sorted(draws.items())},
+        "payee": payee_account_id,
+        "memo": memo,
+        "reference": reference,
+    }
+    request, new = _claim(session, key, "disburse", payload)
+    if not new:
+        return session.get(LedgerEntry, request.entry_id)
+    _expect_kinds(session, {payee_account_id: "payee"})
+    accounts = dict(
+        session.execute(
+            select(LedgerHold.id, LedgerHold.account_id).where(LedgerHold.id.in_(list(draws)))
+        ).all()
+    )
+    if set(accounts) != set(draws):
+        raise NotFound(Msg("No such hold."))
+    lines = [Line(accounts[h], -amount, h) for h, amount in sorted(draws.items())]
+    lines.append(Line(payee_account_id, sum(draws.values())))
+    entry = _insert_entry(session, actor, "disbursement", lines, memo=memo, reference=reference)
+    request.entry_id = entry.id
+    session.flush()
+    now = utcnow()
+    released_from: dict[int, int] = {}
+    for hold_id, amount in sorted(draws.items()):  # holds first, in id order, then balances
+        left = LedgerHold.remaining - amount
+        drawn = session.execute(
+            update(LedgerHold)
+            .where(
+                LedgerHold.id == hold_id,
+                LedgerHold.status == HOLD_ACTIVE,
+                LedgerHold.remaining >= amount,
+            )
+            .values(
+                remaining=left,
+                status=case((left == 0, HOLD_POSTED), else_=LedgerHold.status),
+                resolved_at=case((left == 0, now), else_=LedgerHold.resolved_at),
+            )
+            .returning(LedgerHold.account_id)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if drawn is None:
+            raise _settled_or_short(session, hold_id, Msg("This is more than the hold has left."))
+        released_from[accounts[hold_id]] = released_from.get(accounts[hold_id], 0) - amount
+    kinds = {account: "fund" for account in released_from} | {payee_account_id: "payee"}
+    _move(session, kinds, _changes(lines, released_from))
+    return entry
+
+
+@_atomic
+def release(session: Session, actor: Actor, *, hold_id: int, key: str) -> LedgerHold:
+    """Give back what a hold has left (a cancelled or closed agreement). Once."""
+    assert_can(session, actor, Action.LEDGER_WRITE)
+    request, new = _claim(session, key, "release", {"hold": hold_id})
+    if not new:
+        return session.get(LedgerHold, request.hold_id)
+    request.hold_id = hold_id
+    session.flush()
+    settled = session.execute(
+        update(LedgerHold)
+        .where(LedgerHold.id == hold_id, LedgerHold.status == HOLD_ACTIVE)
+        .values(
+            released=LedgerHold.remaining, remaining=0, status=HOLD_RELEASED, resolved_at=utcnow()
+        )
+        .returning(LedgerHold.account_id, LedgerHold.released)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if settled is None:
+        raise _settled_or_short(session, hold_id, _SHORT)
+    account_id, released = settled
+    _move(session, {account_id: "fund"}, {account_id: (0, -released)})
+    return session.get(LedgerHold, hold_id, populate_existing=True)
+
+
+@_atomic
+def recover(
+    session: Session,
+    actor: Actor,
+    *,
+    payee_account_id: int,
+    fund_account_id: int,
+    amount: int,
+    key: str,
+    memo: str = "",
+    reference: str = "",
+) -> LedgerEntry:
+    """Money paid out comes back to the fund (환수 after a cancellation)."""
+    assert_can(session, actor, Action.LEDGER_WRITE)
+    _positive(amount)
+    payload = {
+        "payee": payee_account_id,
+        "fund": fund_account_id,
+        "amount": amount,
+        "memo": memo,
+        "reference": reference,
+    }
+    request, new = _claim(session, key, "recover", payload)
+    if not new:
+        return session.get(LedgerEntry, request.entry_id)
+    kinds = {payee_account_id: "payee", fund_account_id: "fund"}
+    _expect_kinds(session, kinds)
+    lines = [Line(payee_account_id, -amount), Line(fund_account_id, amount)]
+    entry = _insert_entry(session, actor, "recovery", lines, memo=memo, reference=reference)
+    request.entry_id = entry.id
+    session.flush()
+    _move(session, kinds, _changes(lines))
+    return entry
+
+
+@_atomic
+def reverse(
+    session: Session, actor: Actor, *, entry_id: int, key: str, memo: str = ""
+) -> LedgerEntry:
+    """Correct an entry by its mirror image (entries are never changed or deleted). Money a
+    reversed disbursement returns to the fund is free again, not held."""
+    assert_can(session, actor, Action.LEDGER_WRITE)
+    request, new = _claim(session, key, "reverse", {"entry": entry_id, "memo": memo})
+    if not new:
+        return session.get(LedgerEntry, request.entry_id)
+    original = session.get(LedgerEntry, entry_id)
+    if original is None:
+        raise NotFound()
+    if original.kind == "reversal":
+        raise Conflict(Msg("A reversal cannot itself be reversed."))
+    postings = session.execute(
+        select(LedgerPosting.account_id, LedgerPosting.amount).where(
+            LedgerPosting.entry_id == entry_id
+        )
+    ).all()
+    lines = [Line(account_id, -amount) for account_id, amount in postings]
+    try:
+        with session.begin_nested():
+            entry = _insert_entry(
+                session,
+                actor,
+                "reversal",
+                lines,
+                memo=memo,
+                reference=original.reference,
+                reverses=entry_id,
+            )
+    except IntegrityError:  # reversed already, or concurrently
+        raise Conflict(Msg("This entry has already been reversed.")) from None
+    request.entry_id = entry.id
+    session.flush()
+    _move(session, _kinds(session, {line.account_id for line in lines}), _changes(lines))
+    return entry
+
+
+# --- verification -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    entries: int
+    violations: list[dict]
+
+
+def check(session: Session) -> CheckResult:
+    """Re-verify every invariant over the whole ledger (what an operator runs after a restore)."""
+    violations: list[dict] = []
+    entries = session.scalar(select(func.count(LedgerEntry.id))) or 0
+    unbalanced = session.execute(
+        select(LedgerPosting.entry_id, func.sum(LedgerPosting.amount), func.count())
+        .group_by(LedgerPosting.entry_id)
+        .having((func.sum(LedgerPosting.amount) != 0) | (func.count() < 2))
+    ).all()
+    violations += [
+        {"rule": "entry_balances", "entry": e, "sum": int(s), "lines": n} for e, s, n in unbalanced
+    ]
+    without_lines = session.scalars(
+        select(LedgerEntry.id).where(
+            ~select(LedgerPosting.id).where(LedgerPosting.entry_id == LedgerEntry.id).exists()
+        )
+    ).all()
+    violations += [{"rule": "entry_has_lines", "entry": e} for e in without_lines]
+    trial = session.scalar(select(func.coalesce(func.sum(LedgerPosting.amount), 0))) or 0
+    if trial != 0:
+        violations.append({"rule": "trial_balance", "sum": int(trial)})
+    replay = dict(
+        session.execute(
+            select(LedgerPosting.account_id, func.sum(LedgerPosting.amount)).group_by(
+                LedgerPosting.account_id
+            )
+        ).all()
+    )
+    held = dict(
+        session.execute(
+            select(LedgerHold.account_id, func.sum(LedgerHold.remaining))
+            .where(LedgerHold.status == HOLD_ACTIVE)
+            .group_by(LedgerHold.account_id)
+        ).all()
+    )
+    kinds = dict(session.execute(select(LedgerAccount.id, LedgerAccount.kind)).all())
+    fresh = {"populate_existing": True}  # rows may have moved under earlier loaded objects
+    for row in session.scalars(select(LedgerBalance).execution_options(**fresh)):
+        expected = int(replay.get(row.account_id, 0))
+        if row.balance != expected:
+            violations.append(
+                {
+                    "rule": "cached_balance",
+                    "account": row.account_id,
+                    "cached": row.balance,
+                    "replayed": expected,
+                }
+            )
+        expected_held = int(held.get(row.account_id, 0))
+        if row.held != expected_held:
+            violations.append(
+                {
+                    "rule": "cached_held",
+                    "account": row.account_id,
+                    "cached": row.held,
+                    "holds": expected_held,
+                }
+            )
+        if kinds.get(row.account_id) == "fund" and (expected < 0 or expected < expected_held):
+            violations.append(
+                {
+                    "rule": "fund_not_overspent",
+                    "account": row.account_id,
+                    "balance": expected,
+                    "held": expected_held,
+                }
+            )
+    drawn = dict(
+        session.execute(
+            select(LedgerPosting.hold_id, -func.sum(LedgerPosting.amount))
+            .where(LedgerPosting.hold_id.is_not(None))
+            .group_by(LedgerPosting.hold_id)
+        ).all()
+    )
+    for h in session.scalars(select(LedgerHold).execution_options(**fresh)):
+        taken = int(drawn.get(h.id, 0))
+        if taken + h.remaining + h.released != h.amount:
+            violations.append(
+                {
+                    "rule": "hold_adds_up",
+                    "hold": h.id,
+                    "amount": h.amount,
+                    "drawn": taken,
+                    "remaining": h.remaining,
+                    "released": h.released,
+                }
+            )
+        settled = h.status in (HOLD_POSTED, HOLD_RELEASED)
+        if settled != (h.resolved_at is not None) or (settled and h.remaining != 0):
+            violations.append({"rule": "hold_settled_once", "hold": h.id, "status": h.status})
+        if h.status == HOLD_POSTED and h.released != 0:
+            violations.append({"rule": "hold_settled_once", "hold": h.id, "status": h.status})
+    reversals = session.execute(
+        select(LedgerEntry.id, LedgerEntry.reverses_entry_id).where(
+            LedgerEntry.reverses_entry_id.is_not(None)
+        )
+    ).all()
+    for reversal_id, original_id in reversals:
+        mirror = _lines_of(session, reversal_id)
+        original = _lines_of(session, original_id)
+        if sorted((a, -m) for a, m in mirror) != sorted(original):
+            violations.append(
+                {"rule": "reversal_mirrors", "entry": reversal_id, "reverses": original_id}
+            )
+    return CheckResult(int(entries), violations)
+
+
+def _lines_of(session: Session, entry_id: int) -> list[tuple[int, int]]:
+    return [
+        (a, int(m))
+        for a, m in session.execute(
+            select(LedgerPosting.account_id, LedgerPosting.amount).where(
+                LedgerPosting.entry_id == entry_id
+            )
+        )
+    ]
