@@ -107,8 +107,14 @@ def _digest(operation: str, payload: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _claim(session: Session, key: str, operation: str, payload: dict) -> tuple[LedgerRequest, bool]:
-    """(request, is_new). A retry of the same request returns the stored one (is_new False).
+@dataclass(frozen=True)
+class _Claim:
+    request_id: int | None  # set when this request is the first with its key
+    earlier: LedgerRequest | None  # the stored request when this is a retry of it
+
+
+def _claim(session: Session, key: str, operation: str, payload: dict) -> _Claim:
+    """Claim an idempotency key; a retry of the same request gets the stored one back.
 
     ``INSERT … ON CONFLICT DO NOTHING``: a concurrent first use of the key makes this wait until
     that transaction ends, then see its row (READ COMMITTED) — one winner, no savepoint needed.
@@ -123,12 +129,24 @@ def _claim(session: Session, key: str, operation: str, payload: dict) -> tuple[L
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(LedgerRequest.id)
     ).scalar()
-    request = session.scalars(select(LedgerRequest).where(LedgerRequest.key == key)).one()
     if claimed is not None:
-        return request, True
-    if request.request_hash != digest:
+        return _Claim(claimed, None)
+    earlier = session.scalars(select(LedgerRequest).where(LedgerRequest.key == key)).one()
+    if earlier.request_hash != digest:
         raise Conflict(Msg("This idempotency key was already used for a different request."))
-    return request, False
+    return _Claim(None, earlier)
+
+
+def _record(
+    session: Session, claim: _Claim, *, entry_id: int | None = None, hold_id: int | None = None
+) -> None:
+    """Store the result under the claimed key (what a retry will be given)."""
+    session.execute(
+        update(LedgerRequest)
+        .where(LedgerRequest.id == claim.request_id)
+        .values(entry_id=entry_id, hold_id=hold_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 # --- writing -------------------------------------------------------------------------------------
@@ -270,15 +288,14 @@ def contribute(
         "memo": memo,
         "reference": reference,
     }
-    request, new = _claim(session, key, "contribute", payload)
-    if not new:
-        return session.get(LedgerEntry, request.entry_id)
+    claim = _claim(session, key, "contribute", payload)
+    if claim.earlier is not None:
+        return session.get(LedgerEntry, claim.earlier.entry_id)
     kinds = {fund_account_id: "fund", source_account_id: "source"}
     _expect_kinds(session, kinds)
     lines = [Line(fund_account_id, amount), Line(source_account_id, -amount)]
     entry = _insert_entry(session, actor, "contribution", lines, memo=memo, reference=reference)
-    request.entry_id = entry.id
-    session.flush()
+    _record(session, claim, entry_id=entry.id)
     _move(session, kinds, _changes(lines))
     return entry
 
@@ -296,11 +313,11 @@ def hold(
     """Reserve money of a fund account (signing an agreement); refused beyond what is free."""
     assert_can(session, actor, Action.LEDGER_WRITE)
     _positive(amount)
-    request, new = _claim(
+    claim = _claim(
         session, key, "hold", {"account": account_id, "amount": amount, "reference": reference}
     )
-    if not new:
-        return session.get(LedgerHold, request.hold_id)
+    if claim.earlier is not None:
+        return session.get(LedgerHold, claim.earlier.hold_id)
     _expect_kinds(session, {account_id: "fund"})
     created = LedgerHold(
         account_id=account_id,
@@ -312,8 +329,7 @@ def hold(
     )
     session.add(created)
     session.flush()
-    request.hold_id = created.id
-    session.flush()
+    _record(session, claim, hold_id=created.id)
     _move(session, {account_id: "fund"}, {account_id: (0, amount)})
     return created
 
@@ -342,24 +358,12 @@ def disburse(
         "memo": memo,
         "reference": reference,
     }
-    request, new = _claim(session, key, "disburse", payload)
-    if not new:
-        return session.get(LedgerEntry, request.entry_id)
+    claim = _claim(session, key, "disburse", payload)
+    if claim.earlier is not None:
+        return session.get(LedgerEntry, claim.earlier.entry_id)
     _expect_kinds(session, {payee_account_id: "payee"})
-    accounts = dict(
-        session.execute(
-            select(LedgerHold.id, LedgerHold.account_id).where(LedgerHold.id.in_(list(draws)))
-        ).all()
-    )
-    if set(accounts) != set(draws):
-        raise NotFound(Msg("No such hold."))
-    lines = [Line(accounts[h], -amount, h) for h, amount in sorted(draws.items())]
-    lines.append(Line(payee_account_id, sum(draws.values())))
-    entry = _insert_entry(session, actor, "disbursement", lines, memo=memo, reference=reference)
-    request.entry_id = entry.id
-    session.flush()
     now = utcnow()
-    released_from: dict[int, int] = {}
+    accounts: dict[int, int] = {}
     for hold_id, amount in sorted(draws.items()):  # holds first, in id order, then balances
         left = LedgerHold.remaining - amount
         drawn = session.execute(
@@ -379,6 +383,13 @@ def disburse(
         ).first()
         if drawn is None:
             raise _settled_or_short(session, hold_id, Msg("This is more than the hold has left."))
+        accounts[hold_id] = drawn[0]
+    lines = [Line(accounts[h], -amount, h) for h, amount in sorted(draws.items())]
+    lines.append(Line(payee_account_id, sum(draws.values())))
+    entry = _insert_entry(session, actor, "disbursement", lines, memo=memo, reference=reference)
+    _record(session, claim, entry_id=entry.id)
+    released_from: dict[int, int] = {}
+    for hold_id, amount in draws.items():
         released_from[accounts[hold_id]] = released_from.get(accounts[hold_id], 0) - amount
     kinds = {account: "fund" for account in released_from} | {payee_account_id: "payee"}
     _move(session, kinds, _changes(lines, released_from))
@@ -389,11 +400,10 @@ def disburse(
 def release(session: Session, actor: Actor, *, hold_id: int, key: str) -> LedgerHold:
     """Give back what a hold has left (a cancelled or closed agreement). Once."""
     assert_can(session, actor, Action.LEDGER_WRITE)
-    request, new = _claim(session, key, "release", {"hold": hold_id})
-    if not new:
-        return session.get(LedgerHold, request.hold_id)
-    request.hold_id = hold_id
-    session.flush()
+    claim = _claim(session, key, "release", {"hold": hold_id})
+    if claim.earlier is not None:
+        return session.get(LedgerHold, claim.earlier.hold_id)
+    _record(session, claim, hold_id=hold_id)
     settled = session.execute(
         update(LedgerHold)
         .where(LedgerHold.id == hold_id, LedgerHold.status == HOLD_ACTIVE)
@@ -432,15 +442,14 @@ def recover(
         "memo": memo,
         "reference": reference,
     }
-    request, new = _claim(session, key, "recover", payload)
-    if not new:
-        return session.get(LedgerEntry, request.entry_id)
+    claim = _claim(session, key, "recover", payload)
+    if claim.earlier is not None:
+        return session.get(LedgerEntry, claim.earlier.entry_id)
     kinds = {payee_account_id: "payee", fund_account_id: "fund"}
     _expect_kinds(session, kinds)
     lines = [Line(payee_account_id, -amount), Line(fund_account_id, amount)]
     entry = _insert_entry(session, actor, "recovery", lines, memo=memo, reference=reference)
-    request.entry_id = entry.id
-    session.flush()
+    _record(session, claim, entry_id=entry.id)
     _move(session, kinds, _changes(lines))
     return entry
 
@@ -452,9 +461,9 @@ def reverse(
     """Correct an entry by its mirror image (entries are never changed or deleted). Money a
     reversed disbursement returns to the fund is free again, not held."""
     assert_can(session, actor, Action.LEDGER_WRITE)
-    request, new = _claim(session, key, "reverse", {"entry": entry_id, "memo": memo})
-    if not new:
-        return session.get(LedgerEntry, request.entry_id)
+    claim = _claim(session, key, "reverse", {"entry": entry_id, "memo": memo})
+    if claim.earlier is not None:
+        return session.get(LedgerEntry, claim.earlier.entry_id)
     original = session.get(LedgerEntry, entry_id)
     if original is None:
         raise NotFound()
@@ -479,8 +488,7 @@ def reverse(
             )
     except IntegrityError:  # reversed already, or concurrently
         raise Conflict(Msg("This entry has already been reversed.")) from None
-    request.entry_id = entry.id
-    session.flush()
+    _record(session, claim, entry_id=entry.id)
     _move(session, _kinds(session, {line.account_id for line in lines}), _changes(lines))
     return entry
 
