@@ -1,0 +1,1 @@
+"""Programs: calls, applications, selection, agreements, projects and their funds."""

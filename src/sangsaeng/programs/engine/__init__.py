@@ -1,0 +1,1 @@
+"""Pure program engines (no database, web or settings imports)."""
