@@ -30,6 +30,7 @@ from sangsaeng.core.web.middleware import WebShellMiddleware
 from sangsaeng.core.web.templating import build_templates
 from sangsaeng.db import make_engine, make_session_factory
 from sangsaeng.jobs import configure as configure_jobs
+from sangsaeng.programs import api as programs_api
 from sangsaeng.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "core" / "web" / "static"
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs_api.router,
         assessments_pages.router,
         assessments_api.router,
+        programs_api.router,
     ):
         app.include_router(router)
     errors.install(app)

@@ -40,6 +40,7 @@ class World:
     assess_a: int = 0  # a submitted smart-factory diagnosis of A, with its roadmap
     draft_a: int = 0  # a fully answered draft of A, ready to submit
     plan_a: int = 0
+    program_o: int = 0  # an open call run by the operator organization O
 
 
 def build_world(db: Session, storage=None, with_assessments: bool = False) -> World:
@@ -136,6 +137,27 @@ def _assessments_of_a(db: Session, world: World, storage) -> None:
     world.draft_a = draft.id
 
 
+def _program_of_o(db: Session, world: World) -> None:
+    from sangsaeng.programs import service as programs
+    from tests.programs.test_programs import program_values
+
+    operator = accounts.load_actor(db, world.users["operator"])
+    program = programs.create_program(db, operator, world.orgs["O"].id, program_values())
+    programs.set_status(db, operator, program.id, "open")
+    world.program_o = program.id
+    db.commit()
+
+
+def program_body(w: World) -> dict:
+    from tests.programs.test_programs import program_values
+
+    body = program_values()
+    body["opens_on"] = body["opens_on"].isoformat()
+    body["closes_at"] = body["closes_at"].isoformat()
+    body["sources"] = [{**item, "share": str(item["share"])} for item in body["sources"]]
+    return {**body, "operator_org_id": w.orgs["O"].id}
+
+
 def smart_answers(w: World) -> dict:
     from tests.assessments.helpers import SMART, answer_all
 
@@ -165,6 +187,7 @@ class Route:
     public: bool = False
     # Multipart form fields sent with a small CSV file (uploads).
     upload: Callable[[World], dict] | None = None
+    query: Callable[[World], dict] | None = None
 
     @property
     def is_api(self) -> bool:
@@ -667,6 +690,25 @@ ROUTES = [
         params=lambda w: {"plan_action_id": w.plan_a},
         body=lambda w: {"status": "done"},
     ),
+    # --- programs (an open call of operator organization O)
+    Route("GET", "/api/v1/programs", {}),
+    Route("GET", "/api/v1/calls", {}),
+    Route("POST", "/api/v1/programs", OPERATORS_ONLY, default=201, body=program_body),
+    Route("GET", "/api/v1/programs/{program_id}", {}, params=lambda w: {"program_id": w.program_o}),
+    Route(
+        "POST",
+        "/api/v1/programs/{program_id}/status",
+        OPERATORS_ONLY,
+        params=lambda w: {"program_id": w.program_o},
+        body=lambda w: {"status": "closed"},
+    ),
+    Route(
+        "GET",
+        "/api/v1/programs/{program_id}/eligibility",
+        {"sme_b": 404, "sponsor_s": 404},
+        params=lambda w: {"program_id": w.program_o},
+        query=lambda w: {"organization_id": w.orgs["A"].id},
+    ),
     Route("GET", "/api/v1/reference/ksic", {}),
     Route("GET", "/api/v1/reference/regions", {}),
 ]
@@ -715,6 +757,8 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
     world = build_world(
         db, app.state.storage if needs_file else None, with_assessments="/assessment" in route.path
     )
+    if "/programs" in route.path:
+        _program_of_o(db, world)
     client = make_client()
     headers: dict[str, str] = {}
     csrf = ""
@@ -729,6 +773,8 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
         csrf = client.cookies.get("ss_csrf") or ""
     url = route.path.format(**route.params(world))
     kwargs: dict = {"headers": headers}
+    if route.query is not None:
+        kwargs["params"] = route.query(world)
     if route.upload is not None:
         kwargs["files"] = {"file": ("a.csv", b"x,y\n1,2\n", "text/csv")}
         kwargs["data"] = route.upload(world)

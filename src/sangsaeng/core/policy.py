@@ -47,6 +47,8 @@ class Action(StrEnum):
     ASSESSMENT_VERIFY = "assessment.verify"
     ASSESSMENTS_MANAGE = "assessments.manage"
     LEDGER_READ = "ledger.read"
+    PROGRAM_CREATE = "program.create"
+    PROGRAM_MANAGE = "program.manage"
     LEDGER_WRITE = "ledger.write"
 
 
@@ -65,6 +67,8 @@ _SCOPE_OF_ACTION = {
     Action.ASSESSMENT_VERIFY: Scope.WRITE,
     Action.ASSESSMENTS_MANAGE: Scope.WRITE,
     Action.LEDGER_READ: Scope.READ,
+    Action.PROGRAM_CREATE: Scope.WRITE,
+    Action.PROGRAM_MANAGE: Scope.WRITE,
     Action.LEDGER_WRITE: Scope.WRITE,
 }
 
@@ -152,6 +156,13 @@ def can(session: Session, actor: Actor, action: Action, obj: object = None) -> b
             )
         case Action.ASSESSMENT_WRITE:
             return isinstance(obj, Organization) and (actor.is_admin or _owns_org(actor, obj.id))
+        case Action.PROGRAM_CREATE:
+            return actor.is_admin or actor.has_role(Role.OPERATOR)
+        case Action.PROGRAM_MANAGE:
+            # A program is run by the operators of its operating organization (``obj``).
+            return isinstance(obj, Organization) and (
+                actor.is_admin or obj.id in actor.org_ids(Role.OPERATOR)
+            )
         case Action.LEDGER_READ | Action.LEDGER_WRITE:
             # Program modules scope ledger access further (a program's own operators).
             return actor.is_admin or actor.has_role(Role.OPERATOR)

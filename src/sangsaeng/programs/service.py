@@ -1,0 +1,315 @@
+"""Program rules: set-up by operators (shares, caps, call period, eligibility rules, score sheet),
+visibility (another operator's program does not exist for you), and eligibility checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sangsaeng.assessments import service as assessments
+from sangsaeng.core.audit.service import record
+from sangsaeng.core.errors import Forbidden, InvalidInput, NotFound
+from sangsaeng.core.i18n import Msg
+from sangsaeng.core.models import Organization, utcnow
+from sangsaeng.core.orgs import graph
+from sangsaeng.core.policy import Action, Actor, Role, assert_can, can
+from sangsaeng.programs.engine import eligibility as rules_engine
+from sangsaeng.programs.models import (
+    CLOSED,
+    DRAFT,
+    OPEN,
+    PROGRAM_KINDS,
+    Program,
+    ProgramSource,
+    ProgramSponsor,
+)
+
+_NEXT_STATUS = {DRAFT: {OPEN}, OPEN: {CLOSED}, CLOSED: set()}
+
+
+@dataclass(frozen=True)
+class SourceIn:
+    code: str
+    name_ko: str
+    share: Decimal
+    in_kind: bool = False
+
+
+def _clean(values: dict, session: Session) -> tuple[dict, list[SourceIn], list[int]]:
+    """Every field checked; all problems reported together, nothing stored on any of them."""
+    errors: dict[str, Msg] = {}
+    name = str(values.get("name_ko") or "").strip()
+    if not name or len(name) > 200:
+        errors["name_ko"] = Msg("Enter a name of at most {n} characters.", n=200)
+    kind = values.get("kind")
+    if kind not in PROGRAM_KINDS:
+        errors["kind"] = Msg("Choose a listed value.")
+    year = values.get("year")
+    if not isinstance(year, int) or not 2000 <= year <= 2100:
+        errors["year"] = Msg("Enter a year between 2000 and 2100.")
+    opens_on, closes_at = values.get("opens_on"), values.get("closes_at")
+    if not isinstance(opens_on, date):
+        errors["opens_on"] = Msg("Enter a date.")
+    if not isinstance(closes_at, datetime):
+        errors["closes_at"] = Msg("Enter a date and time.")
+    else:
+        closes_at = closes_at if closes_at.tzinfo else closes_at.replace(tzinfo=UTC)
+        if closes_at <= utcnow():
+            errors["closes_at"] = Msg("The deadline must be in the future.")
+        elif isinstance(opens_on, date) and closes_at.date() < opens_on:
+            errors["closes_at"] = Msg("The deadline must come after the call opens.")
+    money = {}
+    for field in ("budget_krw", "cap_per_company_krw"):
+        value = values.get(field)
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            errors[field] = Msg("Enter a positive whole amount in KRW.")
+        money[field] = value
+    money_ok = "budget_krw" not in errors and "cap_per_company_krw" not in errors
+    if money_ok and money["cap_per_company_krw"] > money["budget_krw"]:
+        errors["cap_per_company_krw"] = Msg("The cap per company exceeds the budget.")
+    quota = values.get("quota")
+    if not isinstance(quota, int) or isinstance(quota, bool) or quota < 1:
+        errors["quota"] = Msg("Enter a whole number of at least 1.")
+    sources = _sources(values.get("sources"), errors)
+    remainder_to = values.get("remainder_to") or None
+    if remainder_to is not None and remainder_to not in {s.code for s in sources}:
+        errors["remainder_to"] = Msg("Choose one of the program's funding sources.")
+    sheet = values.get("score_sheet")
+    instrument = assessments.available_instruments("score_sheet")
+    if sheet not in {i.id for i in instrument}:
+        errors["score_sheet"] = Msg("Choose an evaluation score sheet.")
+    try:
+        rules_engine.parse_rules(values.get("eligibility_rules") or [])
+    except rules_engine.RuleError as error:
+        index, reason = error.problems[0]
+        errors["eligibility_rules"] = Msg(
+            "Eligibility rule {n}: {reason}", n=index + 1, reason=Msg(reason)
+        )
+    documents = values.get("required_documents") or []
+    if not isinstance(documents, list) or not all(
+        isinstance(d, dict) and str(d.get("name_ko") or "").strip() for d in documents
+    ):
+        errors["required_documents"] = Msg("Name every required document.")
+    sponsor_ids = list(dict.fromkeys(values.get("sponsor_ids") or []))
+    if sponsor_ids:
+        kinds = dict(
+            session.execute(
+                select(Organization.id, Organization.kind).where(Organization.id.in_(sponsor_ids))
+            ).all()
+        )
+        if any(kinds.get(i) != "sponsor" for i in sponsor_ids):
+            errors["sponsor_ids"] = Msg("Every sponsor must be a registered large company.")
+    if errors:
+        raise InvalidInput(errors)
+    cleaned = {
+        "name_ko": name,
+        "name_en": (str(values.get("name_en") or "").strip() or None),
+        "kind": kind,
+        "year": year,
+        "opens_on": opens_on,
+        "closes_at": closes_at,
+        "quota": quota,
+        "budget_krw": money["budget_krw"],
+        "cap_per_company_krw": money["cap_per_company_krw"],
+        "description": str(values.get("description") or "").strip(),
+        "eligibility_rules": list(values.get("eligibility_rules") or []),
+        "required_documents": [
+            {"name_ko": str(d["name_ko"]).strip(), "required": bool(d.get("required", True))}
+            for d in documents
+        ],
+        "score_sheet": sheet,
+        "remainder_to": remainder_to,
+    }
+    return cleaned, sources, sponsor_ids
+
+
+def _sources(raw, errors: dict[str, Msg]) -> list[SourceIn]:
+    sources: list[SourceIn] = []
+    if not isinstance(raw, list) or not raw:
+        errors["sources"] = Msg("Add at least one funding source.")
+        return sources
+    for item in raw:
+        try:
+            share = Decimal(str(item.get("share")))
+        except (InvalidOperation, AttributeError, TypeError):
+            errors["sources"] = Msg("Every share is a fraction between 0 and 1.")
+            return []
+        code = str(item.get("code") or "").strip()
+        if not code or not str(item.get("name_ko") or "").strip() or not 0 <= share <= 1:
+            errors["sources"] = Msg("Every source needs a code, a name and a share.")
+            return []
+        sources.append(
+            SourceIn(code, str(item["name_ko"]).strip(), share, bool(item.get("in_kind", False)))
+        )
+    if len({s.code for s in sources}) != len(sources):
+        errors["sources"] = Msg("Each funding source may appear once.")
+    elif sum(s.share for s in sources) != Decimal(1):
+        errors["sources"] = Msg(
+            "The shares add up to {total}, not 1.", total=str(sum(s.share for s in sources))
+        )
+    return sources
+
+
+def create_program(session: Session, actor: Actor, operator_org_id: int, values: dict) -> Program:
+    operator_org = session.get(Organization, operator_org_id)
+    if operator_org is None:
+        raise NotFound()
+    assert_can(session, actor, Action.PROGRAM_CREATE)
+    assert_can(session, actor, Action.PROGRAM_MANAGE, operator_org)
+    cleaned, sources, sponsor_ids = _clean(values, session)
+    program = Program(
+        operator_org_id=operator_org.id,
+        status=DRAFT,
+        created_by_id=actor.user_id or None,
+        **cleaned,
+    )
+    session.add(program)
+    session.flush()
+    session.add_all(
+        ProgramSource(
+            program_id=program.id, code=s.code, name_ko=s.name_ko, share=s.share, in_kind=s.in_kind
+        )
+        for s in sources
+    )
+    session.add_all(ProgramSponsor(program_id=program.id, organization_id=i) for i in sponsor_ids)
+    session.flush()
+    record(
+        session,
+        actor,
+        "program.create",
+        object_type="program",
+        object_id=program.id,
+        organization_id=operator_org.id,
+        details={"name": program.name_ko},
+    )
+    return program
+
+
+def _is_manager(session: Session, actor: Actor, program: Program) -> bool:
+    operator_org = session.get(Organization, program.operator_org_id)
+    return can(session, actor, Action.PROGRAM_MANAGE, operator_org)
+
+
+def get_program(session: Session, actor: Actor | None, program_id: int) -> Program:
+    """Managers see their program in every state; everyone else only an open or closed call."""
+    program = session.get(Program, program_id)
+    if program is None:
+        raise NotFound()
+    if actor is not None and _is_manager(session, actor, program):
+        return program
+    if program.status == DRAFT:
+        raise NotFound()  # another operator's draft does not exist for the caller
+    return program
+
+
+def can_manage(session: Session, actor: Actor, program: Program) -> bool:
+    return _is_manager(session, actor, program)
+
+
+def list_programs(session: Session, actor: Actor) -> list[Program]:
+    """The programs the actor runs (all, for administrators); calls are listed by open_calls."""
+    stmt = select(Program).order_by(Program.year.desc(), Program.id.desc())
+    if not actor.is_admin:
+        stmt = stmt.where(Program.operator_org_id.in_(actor.org_ids(Role.OPERATOR)))
+    return list(session.scalars(stmt))
+
+
+def open_calls(session: Session) -> list[Program]:
+    """Calls (공고) open to applications now: public, no sign-in needed."""
+    now = utcnow()
+    return list(
+        session.scalars(
+            select(Program)
+            .where(Program.status == OPEN, Program.opens_on <= now.date(), Program.closes_at > now)
+            .order_by(Program.closes_at)
+        )
+    )
+
+
+def set_status(session: Session, actor: Actor, program_id: int, status: str) -> Program:
+    program = get_program(session, actor, program_id)
+    if not _is_manager(session, actor, program):
+        raise Forbidden()
+    if status not in _NEXT_STATUS[program.status]:
+        raise InvalidInput({"status": Msg("This change of status is not possible.")})
+    before = program.status
+    program.status = status
+    session.flush()
+    record(
+        session,
+        actor,
+        "program.status",
+        object_type="program",
+        object_id=program.id,
+        organization_id=program.operator_org_id,
+        details={"before": before, "after": status},
+    )
+    return program
+
+
+def sources(session: Session, program: Program) -> list[ProgramSource]:
+    return list(
+        session.scalars(
+            select(ProgramSource)
+            .where(ProgramSource.program_id == program.id)
+            .order_by(ProgramSource.id)
+        )
+    )
+
+
+def sponsors(session: Session, program: Program) -> list[Organization]:
+    return list(
+        session.scalars(
+            select(Organization)
+            .join(ProgramSponsor, ProgramSponsor.organization_id == Organization.id)
+            .where(ProgramSponsor.program_id == program.id)
+            .order_by(Organization.name_ko)
+        )
+    )
+
+
+def check_eligibility(
+    session: Session, actor: Actor, program_id: int, organization_id: int
+) -> rules_engine.Eligibility:
+    """Each of the program's rules with its verdict for one organization, before it applies."""
+    program = get_program(session, actor, program_id)
+    org = session.get(Organization, organization_id)
+    if org is None:
+        raise NotFound()
+    if not (_is_manager(session, actor, program) or organization_id in actor.org_ids()):
+        raise NotFound()
+    rules = rules_engine.parse_rules(program.eligibility_rules)
+    today = utcnow().date()
+    tiers: dict[int, int] = {}
+    for rule in rules:
+        if rule.kind == "supplier_tier" and rule.params["sponsor"] not in tiers:
+            sponsor = rule.params["sponsor"]
+            tier = graph.supplier_tiers(session, sponsor).get(org.id)
+            if tier is not None:
+                tiers[sponsor] = tier
+    levels: dict[str, int | None] = {}
+    for rule in rules:
+        if rule.kind == "diagnosed_level":
+            found = (
+                assessments.level_at(session, actor, org.id, rule.params["instrument"], today)
+                if can(session, actor, Action.ASSESSMENT_READ, org)
+                else None
+            )
+            if found is not None:
+                levels[rule.params["instrument"]] = found.level.rank if found.level else None
+    facts = rules_engine.Facts(
+        ksic_code=org.ksic_code,
+        size_class=org.size_class,
+        region_code=org.region_code,
+        founded_year=org.founded_year,
+        on=today,
+        supplier_tiers=tiers,
+        level_ranks=levels,
+        # Support records arrive with projects (agreements); until then none are on record.
+        supported_years={},
+    )
+    return rules_engine.evaluate(rules, facts)

@@ -1,0 +1,174 @@
+"""Program set-up, visibility and eligibility on both databases, through the service and the API."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from sangsaeng.core.errors import Forbidden, InvalidInput, NotFound
+from sangsaeng.core.models import utcnow
+from sangsaeng.programs import service
+from sangsaeng.programs.models import Program
+from tests.assessments.helpers import SMART, actor_of, submitted
+from tests.factories import api_token, bearer, link, make_org, make_user
+
+
+def program_values(**overrides) -> dict:
+    values = {
+        "name_ko": "2027 상생형 스마트공장 구축 — 한빛철강",
+        "year": 2027,
+        "kind": "smart_factory",
+        "opens_on": date.today() - timedelta(days=1),
+        "closes_at": utcnow() + timedelta(days=30),
+        "quota": 40,
+        "budget_krw": 4_000_000_000,
+        "cap_per_company_krw": 100_000_000,
+        "sources": [
+            {"code": "government", "name_ko": "정부", "share": Decimal("0.3")},
+            {"code": "sponsor", "name_ko": "후원기업", "share": Decimal("0.3")},
+            {"code": "sme", "name_ko": "기업 부담", "share": Decimal("0.4"), "in_kind": False},
+        ],
+        "remainder_to": "sme",
+        "score_sheet": "application-score-sheet",
+        "eligibility_rules": [{"rule": "size_class", "in": ["sme", "micro"]}],
+        "required_documents": [{"name_ko": "사업계획서", "required": True}],
+    }
+    values.update(overrides)
+    return values
+
+
+@pytest.fixture
+def operators(db):
+    mine = make_org(db, kind="operator", size_class="large", name_ko="추진단")
+    theirs = make_org(db, kind="operator", size_class="large", name_ko="다른 추진단")
+    return (
+        mine,
+        actor_of(db, make_user(db, roles=[(mine, "operator")])),
+        actor_of(db, make_user(db, roles=[(theirs, "operator")])),
+    )
+
+
+def test_an_operator_sets_up_a_program_and_another_operator_cannot_see_its_draft(db, operators):
+    org, operator, other = operators
+    program = service.create_program(db, operator, org.id, program_values())
+    assert [s.code for s in service.sources(db, program)] == ["government", "sponsor", "sme"]
+    assert service.list_programs(db, other) == []
+    with pytest.raises(NotFound):
+        service.get_program(db, other, program.id)
+    with pytest.raises(Forbidden):  # once open, others see the call but may not manage it
+        service.set_status(db, operator, program.id, "open")
+        service.set_status(db, other, program.id, "closed")
+    assert service.get_program(db, other, program.id).status == "open"
+    assert [p.id for p in service.open_calls(db)] == [program.id]
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            {
+                "sources": [
+                    {"code": "g", "name_ko": "정부", "share": Decimal("0.5")},
+                    {"code": "s", "name_ko": "기업", "share": Decimal("0.4")},
+                ]
+            },
+            "sources",
+        ),
+        ({"cap_per_company_krw": 5_000_000_000}, "cap_per_company_krw"),
+        ({"closes_at": utcnow() - timedelta(hours=1)}, "closes_at"),
+        ({"score_sheet": "smart-factory-level"}, "score_sheet"),
+        ({"eligibility_rules": [{"rule": "region", "in": []}]}, "eligibility_rules"),
+        ({"remainder_to": "nobody"}, "remainder_to"),
+        ({"quota": 0}, "quota"),
+    ],
+)
+def test_bad_set_up_is_refused_and_nothing_stored(db, operators, change, field):
+    org, operator, _other = operators
+    with pytest.raises(InvalidInput) as caught:
+        service.create_program(db, operator, org.id, program_values(**change))
+    assert field in caught.value.fields
+    assert db.scalar(select(func.count(Program.id))) == 0
+
+
+def test_only_operators_of_the_operating_organization_create(db, operators):
+    org, _operator, other = operators
+    with pytest.raises(Forbidden):
+        service.create_program(db, other, org.id, program_values())
+    sme_org = make_org(db)
+    sme = actor_of(db, make_user(db, roles=[(sme_org, "sme")]))
+    with pytest.raises(Forbidden):
+        service.create_program(db, sme, org.id, program_values())
+
+
+def test_eligibility_with_reasons_from_tiers_and_diagnosis(db, operators, app):
+    org, operator, _other = operators
+    sponsor = make_org(db, kind="sponsor", size_class="large")
+    tier1, tier2 = make_org(db), make_org(db)
+    link(db, sponsor, tier1)
+    link(db, tier1, tier2)
+    rules = [
+        {"rule": "supplier_tier", "sponsor": sponsor.id, "max": 1},
+        {"rule": "diagnosed_level", "instrument": SMART, "max_rank": 2},
+    ]
+    program = service.create_program(db, operator, org.id, program_values(eligibility_rules=rules))
+    service.set_status(db, operator, program.id, "open")
+    sme = actor_of(db, make_user(db, roles=[(tier2, "sme")]))
+    result = service.check_eligibility(db, sme, program.id, tier2.id)
+    assert not result.eligible
+    assert [v.reason for v in result.failed] == [
+        "tier {tier} supplier of the sponsor; allowed up to tier {max}",
+        "no submitted diagnosis on record",
+    ]
+    submitted(db, sme, tier2, app.state.storage, value=2)  # level 1 (L1)
+    result = service.check_eligibility(db, sme, program.id, tier2.id)
+    assert [v.passed for v in result.verdicts] == [False, True]
+    with pytest.raises(NotFound):  # another company's eligibility is not the SME's to read
+        service.check_eligibility(db, sme, program.id, tier1.id)
+
+
+def test_the_api_creates_and_explains_eligibility_in_korean(make_client, db, operators):
+    org, _operator, _other = operators
+    user = make_user(db, roles=[(org, "operator")])
+    sme_org = make_org(db, size_class="midsize")
+    sme_user = make_user(db, roles=[(sme_org, "sme")])
+    client = make_client()
+    body = program_values()
+    body["opens_on"] = body["opens_on"].isoformat()
+    body["closes_at"] = body["closes_at"].isoformat()
+    body["sources"] = [{**s, "share": str(s["share"])} for s in body["sources"]]
+    created = client.post(
+        "/api/v1/programs",
+        headers=bearer(api_token(db, user)),
+        json={**body, "operator_org_id": org.id},
+    )
+    assert created.status_code == 201, created.text
+    program_id = created.json()["id"]
+    assert (
+        client.post(
+            f"/api/v1/programs/{program_id}/status",
+            headers=bearer(api_token(db, user)),
+            json={"status": "open"},
+        ).status_code
+        == 200
+    )
+    answer = client.get(
+        f"/api/v1/programs/{program_id}/eligibility",
+        params={"organization_id": sme_org.id},
+        headers=bearer(api_token(db, sme_user)),
+    )
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "eligible": False,
+        "rules": [
+            {"rule": "size_class", "passed": False, "reason": "기업규모 midsize, 허용: sme, micro"}
+        ],
+    }
+    bad = client.post(
+        "/api/v1/programs",
+        headers=bearer(api_token(db, user)),
+        json={**body, "operator_org_id": org.id, "quota": 0},
+    )
+    assert bad.status_code == 422 and "quota" in bad.json()["details"]
