@@ -54,6 +54,8 @@ def upgrade() -> None:
         sa.Column("level_id", sa.String(length=40), nullable=True),
         sa.Column("level_rank", sa.Integer(), nullable=True),
         sa.Column("dimension_scores", sa.JSON(), nullable=True),
+        sa.Column("survey_means", sa.JSON(), nullable=True),
+        sa.Column("survey_responses", sa.Integer(), nullable=True),
         sa.Column("assessor_id", sa.Integer(), nullable=True),
         sa.Column("verified_answers", sa.JSON(), nullable=True),
         sa.Column("verified_overall", sa.Float(), nullable=True),

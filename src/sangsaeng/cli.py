@@ -358,8 +358,13 @@ def ledger_check(as_json: JsonOpt = False) -> None:
     from sangsaeng.ledger import service as ledger
 
     engine = make_engine(get_settings().database_url)
+    snapshot = engine
+    if engine.dialect.name == "postgresql":  # one consistent snapshot for every statement
+        snapshot = engine.execution_options(
+            isolation_level="REPEATABLE READ", postgresql_readonly=True
+        )
     try:
-        with make_session_factory(engine)() as session:
+        with make_session_factory(snapshot)() as session:
             result = ledger.check(session)
     finally:
         engine.dispose()

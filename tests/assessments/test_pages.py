@@ -286,3 +286,51 @@ def test_a_supplier_survey_result_has_no_radar_and_no_peers(client, db, app):
     assert page.status_code == 200
     assert 'id="chart-radar"' not in page.text and 'data-testid="percentile"' not in page.text
     assert sponsor.name_ko in page.text  # the company it rates
+
+
+def test_an_assessor_opens_the_result_with_an_earlier_diagnosis_on_record(make_client, db, app):
+    from datetime import date
+
+    from sangsaeng.assessments import service
+
+    org = make_org(db)
+    sme = actor_of(db, make_user(db, roles=[(org, "sme")]))
+    submitted(db, sme, org, app.state.storage, value=2, on=date(2025, 1, 10))
+    later = submitted(db, sme, org, app.state.storage, value=3)
+    operator_org = make_org(db, kind="operator", size_class="large")
+    operator = actor_of(db, make_user(db, roles=[(operator_org, "operator")]))
+    assessor = make_user(db, email="onsite2@example.kr", roles=[(make_org(db), "adviser")])
+    service.assign_assessor(db, operator, later.id, assessor.email)
+    db.commit()
+    client = make_client()
+    login(client, assessor.email)
+    page = client.get(f"/assessments/{later.id}")
+    assert page.status_code == 200 and "평가위원 점수 입력" in page.text
+    assert client.get(f"/assessments/{later.id}/report.pdf").status_code == 200
+
+
+def test_a_refused_submission_keeps_the_draft_as_it_was(client, db):
+    org = make_org(db)
+    user = make_user(db, roles=[(org, "sme")])
+    db.commit()
+    login(client, user.email)
+    started = client.post(
+        "/assessments",
+        data={
+            "csrf_token": csrf_from(client.get("/assessments").text),
+            "organization_id": org.id,
+            "instrument_id": SMART,
+        },
+    )
+    url = started.headers["location"]
+    csrf = csrf_from(client.get(url).text)
+    answers = {f"a.{k}": str(int(v)) for k, v in answer_all(SMART, 2).items()}
+    refused = client.post(
+        f"{url}/answers",
+        data={"csrf_token": csrf, **answers, "action": "submit"},
+        files=[("e.P2", ("e.pdf", TINY_PDF, "application/pdf"))],
+    )
+    assert refused.status_code == 422
+    db.expire_all()
+    draft = db.get(Assessment, int(url.rsplit("/", 1)[1]))
+    assert draft.status == "draft" and draft.answers == {} and draft.evidence == {}

@@ -11,6 +11,7 @@ from sangsaeng.assessments import service
 from sangsaeng.assessments.models import Assessment, InstrumentVersion, PlanAction
 from sangsaeng.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sangsaeng.core.files.service import LocalStorage
+from sangsaeng.core.models import User
 from tests.assessments.helpers import SMART, actor_of, answer_all, submitted
 from tests.factories import link, make_org, make_user
 
@@ -211,6 +212,51 @@ def test_survey_means_feed_the_sponsor_evaluation_without_revealing_responses(db
     for response in responses:
         with pytest.raises(NotFound):
             service.get_assessment(db, sponsor_actor, response.id)
+    # The means are frozen at submission: a fourth response later changes nothing shown.
+    late = make_org(db)
+    link(db, sponsor, late)
+    late_actor = actor_of(db, make_user(db, roles=[(late, "sme")]))
+    submitted(
+        db,
+        late_actor,
+        late,
+        storage,
+        instrument_id="shared-growth-supplier-survey",
+        value=1,
+        about_organization_id=sponsor.id,
+    )
+    again = service.result_view(db, sponsor_actor, evaluation.id)
+    assert again.result.dimension("supplier").score == pytest.approx(75.0)
+    assert again.survey.n_responses == 3
+
+
+def test_one_supplier_answering_three_times_is_one_respondent(db, storage):
+    sponsor = make_org(db, kind="sponsor", size_class="large")
+    sponsor_actor = actor_of(db, make_user(db, roles=[(sponsor, "sponsor")]))
+    supplier = make_org(db)
+    link(db, sponsor, supplier)
+    supplier_actor = actor_of(db, make_user(db, roles=[(supplier, "sme")]))
+    for value in (5, 5, 5):
+        submitted(
+            db,
+            supplier_actor,
+            supplier,
+            storage,
+            instrument_id="shared-growth-supplier-survey",
+            value=value,
+            about_organization_id=sponsor.id,
+        )
+    draft = service.start(
+        db, sponsor_actor, organization_id=sponsor.id, instrument_id="shared-growth-evaluation"
+    )
+    # A draft shows no survey means at all (they are computed at submission).
+    assert service.result_view(db, sponsor_actor, draft.id).result.dimension("supplier").score == 0
+    evaluation = submitted(
+        db, sponsor_actor, sponsor, storage, instrument_id="shared-growth-evaluation", value=3
+    )
+    view = service.result_view(db, sponsor_actor, evaluation.id)
+    assert view.survey.n_responses == 1 and view.survey.means == {}
+    assert view.result.dimension("supplier").score == 0  # too few suppliers: the lowest answer
 
 
 def test_survey_only_about_a_confirmed_buyer(db):
@@ -362,3 +408,33 @@ def test_assessor_and_organization_are_notified(db, storage):
     service.verify(db, actor_of(db, assessor), a.id, answer_all(SMART, 3), "")
     inbox = {(n.user_id, n.link) for n in db.scalars(select(Notification))}
     assert inbox == {(assessor.id, f"/assessments/{a.id}"), (sme_user.id, f"/assessments/{a.id}")}
+
+
+def test_review_fixes_on_assessors_cohorts_and_tokens(db, storage):
+    from dataclasses import replace
+
+    org = make_org(db)
+    sme = actor_of(db, make_user(db, roles=[(org, "sme")]))
+    operator_org = make_org(db, kind="operator", size_class="large")
+    operator = actor_of(db, make_user(db, roles=[(operator_org, "operator")]))
+    draft = service.start(db, sme, organization_id=org.id, instrument_id=SMART)
+    make_user(db, email="assessor2@example.kr", roles=[(make_org(db), "adviser")])
+    with pytest.raises(Conflict):  # nothing to verify yet
+        service.assign_assessor(db, operator, draft.id, "assessor2@example.kr")
+    earlier = submitted(db, sme, org, storage, value=2, on=date(2025, 1, 10))
+    later = submitted(db, sme, org, storage, value=3)
+    service.assign_assessor(db, operator, later.id, "assessor2@example.kr")
+    assessor_user = db.scalars(select(User).where(User.email == "assessor2@example.kr")).one()
+    assessor = actor_of(db, assessor_user)
+    assert service.can_verify(db, assessor, later)
+    assert not service.can_verify(db, replace(assessor, scopes=frozenset({"read"})), later)
+    with pytest.raises(NotFound):  # only the response the assessor was assigned to
+        service.get_assessment(db, assessor, earlier.id)
+    # A certification: one application per organization and cohort.
+    submitted(
+        db, sme, org, storage, instrument_id="partner-certification", value=4, cohort_year=2026
+    )
+    with pytest.raises(InvalidInput):
+        service.start(
+            db, sme, organization_id=org.id, instrument_id="partner-certification", cohort_year=2026
+        )

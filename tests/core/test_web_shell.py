@@ -267,6 +267,12 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     from tests.assessments.helpers import submitted
 
     diagnosis = submitted(db, SYSTEM_ACTOR, supplier, app.state.storage, value=2)
+    from sangsaeng.programs import service as programs
+    from tests.programs.test_programs import program_values
+
+    operator_org = make_org(db, kind="operator", size_class="large")
+    program = programs.create_program(db, SYSTEM_ACTOR, operator_org.id, program_values())
+    programs.set_status(db, SYSTEM_ACTOR, program.id, "open")
     db.commit()
     token_id = fresh(db).scalar(select(ApiToken.id))
     login(client, admin.email)
@@ -282,6 +288,7 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "job_id": job.id,
         "assessment_id": diagnosis.id,
         "instrument_id": "partner-certification",
+        "program_id": program.id,
     }
 
     routes = get_routes(app)

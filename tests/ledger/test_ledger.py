@@ -213,3 +213,24 @@ def test_check_reports_a_tampered_balance(db, cli_env):
     assert broken.exit_code == 1
     rules = {v["rule"] for v in json.loads(broken.stdout)["violations"]}
     assert rules == {"cached_balance"}
+
+
+def test_amounts_are_bounded_and_accounts_distinct(db):
+    fund, source, payee = accounts(db)
+    with pytest.raises(InvalidInput):
+        ledger.contribute(
+            db,
+            SYSTEM_ACTOR,
+            fund_account_id=fund,
+            source_account_id=source,
+            amount=10**15 + 1,
+            key="huge",
+        )
+    with pytest.raises(InvalidInput):
+        ledger.contribute(
+            db, SYSTEM_ACTOR, fund_account_id=fund, source_account_id=fund, amount=10, key="self"
+        )
+    with pytest.raises(InvalidInput):
+        ledger.recover(
+            db, SYSTEM_ACTOR, payee_account_id=payee, fund_account_id=payee, amount=10, key="self2"
+        )

@@ -220,9 +220,10 @@ def verify(assessment_id: int, body: VerifyIn, db: SessionDep, actor: CurrentAct
 def update_plan_action(
     plan_action_id: int, body: PlanActionPatch, db: SessionDep, actor: CurrentActor
 ):
-    action = service.update_plan_action(
-        db, actor, plan_action_id, **body.model_dump(exclude_unset=True)
-    )
+    changes = body.model_dump(exclude_unset=True)
+    # An explicit null unassigns the action; a missing field leaves it as it is.
+    clear = "assignee_id" in changes and changes["assignee_id"] is None
+    action = service.update_plan_action(db, actor, plan_action_id, clear_assignee=clear, **changes)
     assessment = service.get_assessment(db, actor, action.assessment_id)
     return _plan_out(service.instrument_of(db, assessment), action)
 

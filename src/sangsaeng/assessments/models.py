@@ -69,6 +69,9 @@ class Assessment(Base):
     level_id: Mapped[str | None] = mapped_column(String(40))
     level_rank: Mapped[int | None] = mapped_column(Integer)
     dimension_scores: Mapped[dict | None] = mapped_column(JSON)
+    # Suppliers' mean survey answers as they stood at submission (evaluations fed by a survey).
+    survey_means: Mapped[dict | None] = mapped_column(JSON)
+    survey_responses: Mapped[int | None] = mapped_column(Integer)
     assessor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     verified_answers: Mapped[dict | None] = mapped_column(JSON)
     verified_overall: Mapped[float | None] = mapped_column(Float)

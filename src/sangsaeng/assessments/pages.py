@@ -3,6 +3,7 @@ simulation, certification rankings and exports. Thin: every rule is in ``service
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +30,11 @@ _NOTICES = {
     "plan_saved": Msg("The action has been updated."),
     "assessor": Msg("The assessor has been assigned."),
 }
+
+
+def _whole(text: str) -> int | None:
+    """A form's whole number (ASCII digits only: "²".isdigit() is true, int("²") fails)."""
+    return int(text) if re.fullmatch(r"[0-9]{1,12}", text or "") else None
 
 
 def _notice(msg: str | None) -> str | None:
@@ -61,7 +67,7 @@ def assessment_start(
     instrument_id: Annotated[str, Form()],
     about_organization_id: Annotated[str, Form()] = "",
 ):
-    about = int(about_organization_id) if about_organization_id.isdigit() else None
+    about = _whole(about_organization_id)
     try:
         assessment = service.start(
             db,
@@ -157,17 +163,22 @@ async def assessment_save(
     form = await request.form()
     answers, comments = presenter.answers_from_form(form)
     storage = request.app.state.storage
+    uploads = [
+        (key[2:], upload.filename, await upload.read())
+        for key, upload in form.multi_items()
+        if key.startswith("e.") and isinstance(upload, UploadFile) and upload.filename
+    ]
+    submitting = form.get("action") == "submit"
     try:
-        service.save_answers(db, actor, assessment_id, answers, comments)
-        for key, upload in form.multi_items():
-            if key.startswith("e.") and isinstance(upload, UploadFile) and upload.filename:
-                data = await upload.read()
+        # All or nothing: a refused file or submission leaves the saved draft as it was.
+        with db.begin_nested():
+            service.save_answers(db, actor, assessment_id, answers, comments)
+            for item_id, filename, data in uploads:
                 service.attach_evidence(
-                    db, actor, storage, assessment_id, key[2:], data=data, filename=upload.filename
+                    db, actor, storage, assessment_id, item_id, data=data, filename=filename
                 )
-        if form.get("action") == "submit":
-            service.submit(db, actor, assessment_id)
-            return see_other(f"/assessments/{assessment_id}?msg=submitted")
+            if submitting:
+                service.submit(db, actor, assessment_id)
     except InvalidInput as exc:
         context = presenter.form_context(
             db,
@@ -177,6 +188,8 @@ async def assessment_save(
             errors=field_errors(exc),
         )
         return render(request, "assessments/form.html", context, 422)
+    if submitting:
+        return see_other(f"/assessments/{assessment_id}?msg=submitted")
     return see_other(f"/assessments/{assessment_id}?msg=saved")
 
 
@@ -237,10 +250,10 @@ def plan_action_save(
             actor,
             plan_action_id,
             title=title,
-            year=int(year) if year.isdigit() else None,
-            quarter=int(quarter) if quarter.isdigit() else None,
+            year=_whole(year),
+            quarter=_whole(quarter),
             status=status or None,
-            assignee_id=int(assignee_id) if assignee_id.isdigit() else None,
+            assignee_id=_whole(assignee_id),
             clear_assignee=not assignee_id,
             note=note,
         )

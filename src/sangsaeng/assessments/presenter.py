@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 from sangsaeng.assessments import service
 from sangsaeng.assessments.engine import roadmap
 from sangsaeng.assessments.engine.instrument import Instrument, Text
-from sangsaeng.assessments.models import PLAN_STATUSES, STATUSES, PlanAction
+from sangsaeng.assessments.models import PLAN_STATUSES, STATUSES, Assessment, PlanAction
 from sangsaeng.core import reference
 from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import Forbidden
@@ -194,7 +194,8 @@ def _radar_chart(view, previous_id, db, actor) -> dict:
             }
         )
     if previous_id is not None:
-        earlier = service.get_assessment(db, actor, previous_id)
+        # Already in the history the caller may see (an assigned assessor included).
+        earlier = db.get(Assessment, previous_id)
         if (
             earlier.dimension_scores
             and earlier.instrument_version == view.assessment.instrument_version

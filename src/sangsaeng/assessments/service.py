@@ -137,8 +137,13 @@ def _org(session: Session, org_id: int) -> Organization:
     return org
 
 
-def get_assessment(session: Session, actor: Actor, assessment_id: int) -> Assessment:
-    assessment = session.get(Assessment, assessment_id)
+def get_assessment(
+    session: Session, actor: Actor, assessment_id: int, *, lock: bool = False
+) -> Assessment:
+    """``lock``: the row is locked until the transaction ends (status changes are serialized)."""
+    assessment = session.get(
+        Assessment, assessment_id, with_for_update=lock or None, populate_existing=lock
+    )
     if assessment is None:
         raise NotFound()
     if assessment.assessor_id is not None and assessment.assessor_id == actor.user_id:
@@ -155,7 +160,7 @@ def can_write(session: Session, actor: Actor, assessment: Assessment) -> bool:
 
 
 def _writable(session: Session, actor: Actor, assessment_id: int) -> Assessment:
-    assessment = get_assessment(session, actor, assessment_id)
+    assessment = get_assessment(session, actor, assessment_id, lock=True)
     assert_can(session, actor, Action.ASSESSMENT_WRITE, _org(session, assessment.organization_id))
     return assessment
 
@@ -169,6 +174,8 @@ def _draft(session: Session, actor: Actor, assessment_id: int) -> Assessment:
 
 
 def can_verify(session: Session, actor: Actor, assessment: Assessment) -> bool:
+    if actor.scopes is not None and not ({"write", "admin"} & actor.scopes):
+        return False  # a read-only API token records nothing
     if assessment.organization_id in actor.org_ids():
         return False  # nobody verifies their own organization's self-assessment
     if assessment.assessor_id is not None and assessment.assessor_id == actor.user_id:
@@ -238,6 +245,19 @@ def start(
     on = assessed_on or date.today()
     if on > date.today():
         raise InvalidInput({"assessed_on": Msg("The date cannot be in the future.")})
+    if instrument.kind == "certification":
+        cohort_year = cohort_year or on.year
+        applied = session.scalar(
+            select(Assessment.id).where(
+                Assessment.organization_id == org.id,
+                Assessment.instrument_id == instrument.id,
+                Assessment.cohort_year == cohort_year,
+            )
+        )
+        if applied is not None:  # one place in a cohort's ranking per organization
+            raise InvalidInput(
+                {"instrument_id": Msg("This organization has already applied in this cohort.")}
+            )
     _register(session, instrument)
     assessment = Assessment(
         organization_id=org.id,
@@ -393,18 +413,32 @@ class SurveyFeed:
 
 
 def survey_feed(session: Session, instrument: Instrument, sponsor_id: int) -> SurveyFeed | None:
-    """Suppliers' mean answers about one sponsor; individual responses are never returned."""
+    """Suppliers' mean answers about one sponsor, from each supplier's latest submitted response.
+
+    A mean is given only for items at least :data:`MIN_SURVEY_RESPONSES` distinct suppliers
+    answered; individual responses are never returned. Callers freeze the result at submission
+    (a live mean would let a sponsor difference out one supplier's answer as responses arrive).
+    """
     if not instrument.survey:
         return None
-    responses = session.scalars(
-        select(Assessment.answers).where(
+    ranked = (
+        select(
+            Assessment.answers,
+            func.row_number()
+            .over(
+                partition_by=Assessment.organization_id,
+                order_by=(Assessment.submitted_at.desc(), Assessment.id.desc()),
+            )
+            .label("position"),
+        )
+        .where(
             Assessment.instrument_id == instrument.survey,
             Assessment.about_organization_id == sponsor_id,
             Assessment.status.in_(DONE_STATUSES),
         )
-    ).all()
-    if len(responses) < MIN_SURVEY_RESPONSES:
-        return SurveyFeed(len(responses), {})
+        .subquery()
+    )
+    responses = session.scalars(select(ranked.c.answers).where(ranked.c.position == 1)).all()
     sums: Counter[str] = Counter()
     counts: Counter[str] = Counter()
     for answers in responses:
@@ -412,18 +446,31 @@ def survey_feed(session: Session, instrument: Instrument, sponsor_id: int) -> Su
             if value is not None:
                 sums[item_id] += float(value)
                 counts[item_id] += 1
-    return SurveyFeed(len(responses), {k: sums[k] / counts[k] for k in counts})
+    means = {k: round(sums[k] / counts[k], 2) for k in counts if counts[k] >= MIN_SURVEY_RESPONSES}
+    return SurveyFeed(len(responses), means)
+
+
+def _frozen_feed(assessment: Assessment) -> SurveyFeed | None:
+    if assessment.survey_means is None:
+        return None
+    return SurveyFeed(assessment.survey_responses or 0, dict(assessment.survey_means))
 
 
 def full_answers(
     session: Session, instrument: Instrument, assessment: Assessment, answers: dict
 ) -> dict[str, float | None]:
-    """The organization's answers plus, for survey-fed items, the suppliers' mean answers."""
+    """The organization's answers plus, for survey-fed items, the suppliers' mean answers as
+    frozen when the evaluation was submitted (none for a draft: they count as the lowest)."""
     merged: dict[str, float | None] = dict(answers)
-    feed = survey_feed(session, instrument, assessment.organization_id)
+    feed = _frozen_feed(assessment)
     for item in instrument.items:
-        if item.respondent == "supplier":
-            merged[item.id] = feed.means.get(item.survey_item or item.id) if feed else None
+        if item.respondent != "supplier":
+            continue
+        mean = feed.means.get(item.survey_item or item.id) if feed else None
+        # A mean off this item's scale (a survey version with another scale) is not used.
+        if mean is not None and not item.scale.lowest <= mean <= item.scale.highest:
+            mean = None
+        merged[item.id] = mean
     return merged
 
 
@@ -455,6 +502,9 @@ def submit(session: Session, actor: Actor, assessment_id: int) -> Assessment:
     instrument = instrument_of(session, assessment)
     if errors := _missing(session, instrument, assessment):
         raise InvalidInput(errors)
+    if feed := survey_feed(session, instrument, assessment.organization_id):
+        assessment.survey_means = feed.means
+        assessment.survey_responses = feed.n_responses
     result = scoring.score(
         instrument, full_answers(session, instrument, assessment, assessment.answers)
     )
@@ -563,15 +613,19 @@ def _mark_submitted(
 
 
 def assign_assessor(session: Session, actor: Actor, assessment_id: int, email: str) -> Assessment:
-    assessment = get_assessment(session, actor, assessment_id)
+    assessment = get_assessment(session, actor, assessment_id, lock=True)
     assert_can(session, actor, Action.ASSESSMENTS_MANAGE)
+    if assessment.status != SUBMITTED:
+        raise Conflict(Msg("Only a submitted assessment can be verified."))
+    if instrument_of(session, assessment).verification == "none":
+        raise Conflict(Msg("This instrument is not verified on site."))
     user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
     if user is None or not user.is_active:
         raise InvalidInput({"email": Msg("No active user with this e-mail address.")})
     member_of = set(
         session.scalars(select(Membership.organization_id).where(Membership.user_id == user.id))
     )
-    if assessment.organization_id in member_of:
+    if member_of & {assessment.organization_id, assessment.about_organization_id}:
         raise InvalidInput(
             {"email": Msg("An assessor cannot verify their own organization's assessment.")}
         )
@@ -600,7 +654,7 @@ def verify(
     session: Session, actor: Actor, assessment_id: int, answers: dict[str, object], note: str
 ) -> Assessment:
     """The assessor's own scores, kept beside the self-assessment (which is never overwritten)."""
-    assessment = get_assessment(session, actor, assessment_id)
+    assessment = get_assessment(session, actor, assessment_id, lock=True)
     if not can_verify(session, actor, assessment):
         raise Forbidden()
     instrument = instrument_of(session, assessment)
@@ -758,7 +812,7 @@ def result_view(session: Session, actor: Actor, assessment_id: int) -> ResultVie
         else None,
         # The caller may read this response (an assigned assessor too): so may it its history.
         history=_history(session, assessment.organization_id, assessment.instrument_id),
-        survey=survey_feed(session, instrument, assessment.organization_id),
+        survey=_frozen_feed(assessment),
         organization=org,
         about=session.get(Organization, assessment.about_organization_id)
         if assessment.about_organization_id

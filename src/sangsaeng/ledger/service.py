@@ -1,8 +1,8 @@
 """Ledger rules: balanced, immutable entries in integer KRW; holds; idempotent writes.
 
-Every write locks the balance rows it touches (``SELECT … FOR UPDATE``, in account-id order so
-concurrent writes never deadlock) and the holds it draws on, re-checks the money available under
-the lock, then appends the entry. A fund account never falls below 0 nor below what it holds.
+Every write appends its rows first and changes balances last, each by one guarded UPDATE (the
+check and the change in one statement; holds first, then balances, each in id order so concurrent
+writes never deadlock). A fund account never falls below 0 nor below what it holds.
 
 Every write carries an idempotency key: the same key with the same request returns the first
 result (one entry); the same key with another request is refused (409).
@@ -248,9 +248,17 @@ def _changes(lines: list[Line], held: dict[int, int] | None = None) -> dict[int,
     return out
 
 
+MAX_AMOUNT = 10**15  # ₩1,000조: far above any program, far below BIGINT's limit even summed
+
+
 def _positive(amount: int) -> None:
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount <= 0:
+    if not isinstance(amount, int) or isinstance(amount, bool) or not 0 < amount <= MAX_AMOUNT:
         raise InvalidInput({"amount": Msg("Enter a positive whole amount in KRW.")})
+
+
+def _distinct(*account_ids: int) -> None:
+    if len(set(account_ids)) != len(account_ids):
+        raise InvalidInput({"account": Msg("This account cannot be used here.")})
 
 
 def _settled_or_short(session: Session, hold_id: int, short: Msg) -> SangsaengError:
@@ -291,6 +299,7 @@ def contribute(
     claim = _claim(session, key, "contribute", payload)
     if claim.earlier is not None:
         return session.get(LedgerEntry, claim.earlier.entry_id)
+    _distinct(fund_account_id, source_account_id)
     kinds = {fund_account_id: "fund", source_account_id: "source"}
     _expect_kinds(session, kinds)
     lines = [Line(fund_account_id, amount), Line(source_account_id, -amount)]
@@ -352,6 +361,7 @@ def disburse(
         raise InvalidInput({"amount": Msg("Enter a positive whole amount in KRW.")})
     for amount in draws.values():
         _positive(amount)
+    _positive(sum(draws.values()))
     payload = {
         "draws": {str(k): v for k, v in sorted(draws.items())},
         "payee": payee_account_id,
@@ -445,6 +455,7 @@ def recover(
     claim = _claim(session, key, "recover", payload)
     if claim.earlier is not None:
         return session.get(LedgerEntry, claim.earlier.entry_id)
+    _distinct(payee_account_id, fund_account_id)
     kinds = {payee_account_id: "payee", fund_account_id: "fund"}
     _expect_kinds(session, kinds)
     lines = [Line(payee_account_id, -amount), Line(fund_account_id, amount)]
@@ -503,7 +514,11 @@ class CheckResult:
 
 
 def check(session: Session) -> CheckResult:
-    """Re-verify every invariant over the whole ledger (what an operator runs after a restore)."""
+    """Re-verify every invariant over the whole ledger (what an operator runs after a restore).
+
+    On a live database run it in one REPEATABLE READ transaction (the CLI does), so that every
+    statement reads the same snapshot and concurrent writes cannot show up as violations.
+    """
     violations: list[dict] = []
     entries = session.scalar(select(func.count(LedgerEntry.id))) or 0
     unbalanced = session.execute(
@@ -569,6 +584,18 @@ def check(session: Session) -> CheckResult:
                     "held": expected_held,
                 }
             )
+        if kinds.get(row.account_id) == "payee" and expected < 0:
+            violations.append(
+                {"rule": "payee_not_negative", "account": row.account_id, "balance": expected}
+            )
+    strays = session.execute(
+        select(LedgerPosting.id, LedgerPosting.hold_id)
+        .join(LedgerHold, LedgerHold.id == LedgerPosting.hold_id)
+        .where(LedgerPosting.account_id != LedgerHold.account_id)
+    ).all()
+    violations += [
+        {"rule": "hold_drawn_from_its_account", "posting": p, "hold": h} for p, h in strays
+    ]
     drawn = dict(
         session.execute(
             select(LedgerPosting.hold_id, -func.sum(LedgerPosting.amount))

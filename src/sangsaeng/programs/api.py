@@ -64,7 +64,10 @@ def set_status(program_id: int, body: StatusIn, db: SessionDep, actor: CurrentAc
 
 
 @router.get("/programs/{program_id}/eligibility", response_model=EligibilityOut)
-def eligibility(program_id: int, organization_id: int, db: SessionDep, actor: CurrentActor):
+def eligibility(
+    program_id: int, db: SessionDep, actor: CurrentActor, organization_id: int | None = None
+):
+    """Each rule's verdict for ``organization_id`` (default: your own organization)."""
     result = service.check_eligibility(db, actor, program_id, organization_id)
     return EligibilityOut(
         eligible=result.eligible,

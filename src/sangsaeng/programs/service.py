@@ -273,10 +273,16 @@ def sponsors(session: Session, program: Program) -> list[Organization]:
 
 
 def check_eligibility(
-    session: Session, actor: Actor, program_id: int, organization_id: int
+    session: Session, actor: Actor, program_id: int, organization_id: int | None = None
 ) -> rules_engine.Eligibility:
-    """Each of the program's rules with its verdict for one organization, before it applies."""
+    """Each of the program's rules with its verdict for one organization (the caller's own when
+    none is named), before it applies."""
     program = get_program(session, actor, program_id)
+    if organization_id is None:
+        own = sorted(actor.org_ids(Role.SME, Role.SPONSOR)) or sorted(actor.org_ids())
+        if not own:
+            raise InvalidInput({"organization_id": Msg("Choose the organization to check.")})
+        organization_id = own[0]
     org = session.get(Organization, organization_id)
     if org is None:
         raise NotFound()
