@@ -231,6 +231,13 @@ def test_api_flow_start_answer_submit(make_client, db, app):
         json={"status": "done", "note": "완료"},
     )
     assert moved.status_code == 200 and moved.json()["status"] == "done"
+    action_url = f"/api/v1/assessment-plan-actions/{plan[0]['id']}"
+    assigned = client.patch(action_url, headers=headers, json={"assignee_id": user.id})
+    assert assigned.json()["assignee_id"] == user.id
+    kept = client.patch(action_url, headers=headers, json={"note": "메모만 수정"})
+    assert kept.json()["assignee_id"] == user.id  # a missing field changes nothing
+    cleared = client.patch(action_url, headers=headers, json={"assignee_id": None})
+    assert cleared.json()["assignee_id"] is None  # an explicit null unassigns
 
 
 def test_verified_answers_beside_own_and_the_ranking_page(client, db, app):

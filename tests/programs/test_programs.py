@@ -163,7 +163,11 @@ def test_the_api_creates_and_explains_eligibility_in_korean(make_client, db, ope
     assert answer.json() == {
         "eligible": False,
         "rules": [
-            {"rule": "size_class", "passed": False, "reason": "기업규모 midsize, 허용: sme, micro"}
+            {
+                "rule": "size_class",
+                "passed": False,
+                "reason": "기업규모 중견기업, 허용: 중소기업, 소상공인",
+            }
         ],
     }
     bad = client.post(

@@ -72,7 +72,11 @@ def eligibility(
     return EligibilityOut(
         eligible=result.eligible,
         rules=[
-            VerdictOut(rule=v.rule.kind, passed=v.passed, reason=gettext(v.reason, **v.params))
+            VerdictOut(
+                rule=v.rule.kind,
+                passed=v.passed,
+                reason=gettext(v.reason, **service.readable_params(v)),
+            )
             for v in result.verdicts
         ],
     )

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sangsaeng.assessments import service as assessments
+from sangsaeng.core import reference
 from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import Forbidden, InvalidInput, NotFound
 from sangsaeng.core.i18n import Msg
@@ -270,6 +271,26 @@ def sponsors(session: Session, program: Program) -> list[Organization]:
             .order_by(Organization.name_ko)
         )
     )
+
+
+_NAMERS = {
+    "size_class": lambda code: (
+        reference.size_class(code).name if reference.size_class(code) else code
+    ),
+    "region": lambda code: reference.region(code).name if reference.region(code) else code,
+    "ksic_division": lambda code: reference.ksic_label(code),
+}
+
+
+def readable_params(verdict: rules_engine.Verdict) -> dict:
+    """A verdict's parameters with codes shown by name (size classes, regions, industries)."""
+    name = _NAMERS.get(verdict.rule.kind)
+    params = dict(verdict.params)
+    if name is None:
+        return params
+    params["value"] = name(params["value"])
+    params["allowed"] = ", ".join(name(c) for c in verdict.rule.params["in"])
+    return params
 
 
 def check_eligibility(
