@@ -31,6 +31,7 @@ from sangsaeng.core.web.templating import build_templates
 from sangsaeng.db import make_engine, make_session_factory
 from sangsaeng.jobs import configure as configure_jobs
 from sangsaeng.programs import api as programs_api
+from sangsaeng.programs import pages as programs_pages
 from sangsaeng.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "core" / "web" / "static"
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         assessments_pages.router,
         assessments_api.router,
         programs_api.router,
+        programs_pages.router,
     ):
         app.include_router(router)
     errors.install(app)

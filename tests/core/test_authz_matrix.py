@@ -709,6 +709,19 @@ ROUTES = [
         params=lambda w: {"program_id": w.program_o},
         query=lambda w: {"organization_id": w.orgs["A"].id},
     ),
+    Route("GET", "/calls", {}, public=True),
+    Route(
+        "GET", "/calls/{program_id}", {}, public=True, params=lambda w: {"program_id": w.program_o}
+    ),
+    Route("GET", "/programs", {}),
+    Route(
+        "POST",
+        "/programs/{program_id}/status",
+        OPERATORS_ONLY,
+        default=303,
+        params=lambda w: {"program_id": w.program_o},
+        body=lambda w: {"status": "closed"},
+    ),
     Route("GET", "/api/v1/reference/ksic", {}),
     Route("GET", "/api/v1/reference/regions", {}),
 ]
@@ -757,7 +770,7 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
     world = build_world(
         db, app.state.storage if needs_file else None, with_assessments="/assessment" in route.path
     )
-    if "/programs" in route.path:
+    if "/programs" in route.path or "/calls" in route.path:
         _program_of_o(db, world)
     client = make_client()
     headers: dict[str, str] = {}

@@ -176,3 +176,37 @@ def test_the_api_creates_and_explains_eligibility_in_korean(make_client, db, ope
         json={**body, "operator_org_id": org.id, "quota": 0},
     )
     assert bad.status_code == 422 and "quota" in bad.json()["details"]
+
+
+def test_the_public_call_page_and_an_smes_eligibility(make_client, db, operators):
+    from tests.factories import login
+
+    org, operator, _other = operators
+    program = service.create_program(
+        db,
+        operator,
+        org.id,
+        program_values(
+            eligibility_rules=[
+                {"rule": "size_class", "in": ["sme", "micro"]},
+                {"rule": "region", "in": ["47"]},
+            ]
+        ),
+    )
+    draft_id = program.id
+    db.commit()
+    anonymous = make_client()
+    assert anonymous.get(f"/calls/{draft_id}").status_code == 404  # a draft is not public yet
+    service.set_status(db, operator, program.id, "open")
+    sme_org = make_org(db, region_code="41")
+    sme_user = make_user(db, roles=[(sme_org, "sme")])
+    db.commit()
+    page = anonymous.get(f"/calls/{program.id}")
+    assert page.status_code == 200
+    assert "기업규모: 중소기업, 소상공인" in page.text and "경상북도" in page.text
+    assert program.name_ko in anonymous.get("/calls").text
+    signed_in = make_client()
+    login(signed_in, sme_user.email)
+    mine = signed_in.get(f"/calls/{program.id}")
+    assert 'data-testid="eligibility"' in mine.text
+    assert "✘ 지역 경기도, 허용: 경상북도" in mine.text  # the failed rule and why

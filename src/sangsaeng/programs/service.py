@@ -14,7 +14,7 @@ from sangsaeng.assessments import service as assessments
 from sangsaeng.core import reference
 from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import Forbidden, InvalidInput, NotFound
-from sangsaeng.core.i18n import Msg
+from sangsaeng.core.i18n import Msg, get_locale
 from sangsaeng.core.models import Organization, utcnow
 from sangsaeng.core.orgs import graph
 from sangsaeng.core.policy import Action, Actor, Role, assert_can, can
@@ -280,6 +280,25 @@ _NAMERS = {
     "region": lambda code: reference.region(code).name if reference.region(code) else code,
     "ksic_division": lambda code: reference.ksic_label(code),
 }
+
+
+def rule_texts(session: Session, program: Program) -> list[str]:
+    """The program's eligibility rules in the reader's language (for the public call page)."""
+    texts = []
+    for rule in rules_engine.parse_rules(program.eligibility_rules):
+        msgid, params = rules_engine.describe(rule)
+        name = _NAMERS.get(rule.kind)
+        if "allowed" in params:
+            params["allowed"] = ", ".join(name(c) if name else c for c in params["allowed"])
+        if "sponsor" in params:
+            sponsor = session.get(Organization, params["sponsor"])
+            params["sponsor"] = sponsor.name_ko if sponsor else params["sponsor"]
+        if "instrument" in params:
+            instrument = assessments.available_instruments()
+            titles = {i.id: i.title.get(get_locale()) for i in instrument}
+            params["instrument"] = titles.get(params["instrument"], params["instrument"])
+        texts.append(str(Msg(msgid, **params)))
+    return texts
 
 
 def readable_params(verdict: rules_engine.Verdict) -> dict:

@@ -228,3 +228,34 @@ def _range(low: int | None, high: int | None) -> str:
     if low is not None and high is not None:
         return f"{low}–{high}"
     return f"≥ {low}" if low is not None else f"≤ {high}"
+
+
+def describe(rule: Rule) -> tuple[str, dict[str, Any]]:
+    """What a rule asks, in words (English message id and parameters), for the public call page."""
+    p = rule.params
+    match rule.kind:
+        case "ksic_division":
+            return N_("Industry division: {allowed}"), {"allowed": p["in"]}
+        case "size_class":
+            return N_("Size class: {allowed}"), {"allowed": p["in"]}
+        case "region":
+            return N_("Region: {allowed}"), {"allowed": p["in"]}
+        case "supplier_tier":
+            return N_("A supplier of {sponsor} up to tier {max}"), {
+                "sponsor": p["sponsor"],
+                "max": p["max"],
+            }
+        case "years_since_founding":
+            return N_("Years since founding: {range}"), {
+                "range": _range(p.get("min"), p.get("max"))
+            }
+        case "not_supported_recently":
+            return N_("No support of this kind ({kind}) in the last {n} years"), {
+                "kind": p["kind"],
+                "n": p["years"],
+            }
+        case _:
+            return N_("Diagnosed level ({instrument}): {range}"), {
+                "instrument": p["instrument"],
+                "range": _range(p.get("min_rank"), p.get("max_rank")),
+            }
