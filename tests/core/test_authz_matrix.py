@@ -158,6 +158,29 @@ def program_body(w: World) -> dict:
     return {**body, "operator_org_id": w.orgs["O"].id}
 
 
+def program_form(w: World) -> dict:
+    from datetime import date, timedelta
+
+    from sangsaeng.core.models import utcnow
+
+    return {
+        "operator_org_id": str(w.orgs["O"].id),
+        "name_ko": "신규 사업",
+        "year": "2027",
+        "kind": "smart_factory",
+        "opens_on": date.today().isoformat(),
+        "closes_at": (utcnow() + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M"),
+        "quota": "10",
+        "budget_krw": "1000000000",
+        "cap_per_company_krw": "100000000",
+        "score_sheet": "application-score-sheet",
+        "src_code": ["government", "sme"],
+        "src_name": ["정부", "기업"],
+        "src_share": ["50", "50"],
+        "src_form": ["cash", "cash"],
+    }
+
+
 def smart_answers(w: World) -> dict:
     from tests.assessments.helpers import SMART, answer_all
 
@@ -714,6 +737,8 @@ ROUTES = [
         "GET", "/calls/{program_id}", {}, public=True, params=lambda w: {"program_id": w.program_o}
     ),
     Route("GET", "/programs", {}),
+    Route("GET", "/programs/new", OPERATORS_ONLY),
+    Route("POST", "/programs", OPERATORS_ONLY, default=303, body=program_form),
     Route(
         "POST",
         "/programs/{program_id}/status",

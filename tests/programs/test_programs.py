@@ -210,3 +210,57 @@ def test_the_public_call_page_and_an_smes_eligibility(make_client, db, operators
     mine = signed_in.get(f"/calls/{program.id}")
     assert 'data-testid="eligibility"' in mine.text
     assert "✘ 지역 경기도, 허용: 경상북도" in mine.text  # the failed rule and why
+
+
+def test_an_operator_sets_up_a_program_with_the_form(client, db, operators):
+    from tests.factories import csrf_from, login
+
+    org, _operator, _other = operators
+    user = make_user(db, roles=[(org, "operator")])
+    sponsor = make_org(db, kind="sponsor", size_class="large", name_ko="한빛철강")
+    db.commit()
+    login(client, user.email)
+    form = client.get("/programs/new")
+    assert form.status_code == 200
+    deadline = (utcnow() + timedelta(days=20)).strftime("%Y-%m-%dT%H:%M")
+    data = {
+        "csrf_token": csrf_from(form.text),
+        "operator_org_id": str(org.id),
+        "name_ko": "2027 상생형 스마트공장 구축",
+        "year": "2027",
+        "kind": "smart_factory",
+        "opens_on": date.today().isoformat(),
+        "closes_at": deadline,
+        "quota": "40",
+        "budget_krw": "4,000,000,000",
+        "cap_per_company_krw": "100000000",
+        "score_sheet": "application-score-sheet",
+        "src_code": ["government", "sponsor", "sme"],
+        "src_name": ["정부", "후원기업", "기업 부담"],
+        "src_share": ["30", "30", "35"],
+        "src_form": ["cash", "cash", "in_kind"],
+        "remainder_to": "sme",
+        "rule_divisions": "C29, 25",
+        "rule_sizes": ["sme", "micro"],
+        "rule_tier_sponsor": str(sponsor.id),
+        "rule_tier_max": "3",
+        "rule_max_level": "2",
+        "documents": "사업계획서\n재무제표",
+        "sponsor_ids": [str(sponsor.id)],
+    }
+    refused = client.post("/programs", data=data)  # shares add up to 95 %
+    assert refused.status_code == 422 and "분담 비율의 합" in refused.text
+    assert db.scalar(select(func.count(Program.id))) == 0
+    created = client.post("/programs", data={**data, "src_share": ["30", "30", "40"]})
+    assert created.status_code == 303, created.text[:500]
+    program = db.scalars(select(Program)).one()
+    assert program.budget_krw == 4_000_000_000 and program.status == "draft"
+    assert [r["rule"] for r in program.eligibility_rules] == [
+        "ksic_division",
+        "size_class",
+        "supplier_tier",
+        "diagnosed_level",
+    ]
+    assert program.eligibility_rules[0]["in"] == ["29", "25"]
+    page = client.get(created.headers["location"])
+    assert "한빛철강의 3차 이내 협력사" in page.text and "공고 게시" in page.text

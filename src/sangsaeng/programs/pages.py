@@ -8,11 +8,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
+from sangsaeng.core import reference
 from sangsaeng.core.errors import InvalidInput
-from sangsaeng.core.i18n import Msg, gettext
+from sangsaeng.core.i18n import Msg, get_locale, gettext
 from sangsaeng.core.policy import Role
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, OptionalActor, SessionDep
-from sangsaeng.core.web.forms import see_other
+from sangsaeng.core.web.forms import field_errors, see_other
 from sangsaeng.core.web.templating import register_template_dir, render
 from sangsaeng.programs import service
 
@@ -29,6 +30,12 @@ _KIND = {
     "innovation": Msg("Industrial innovation"),
     "consulting": Msg("Consulting"),
     "other": Msg("Other"),
+}
+
+
+_NOTICES = {
+    "status": Msg("The status has been changed."),
+    "created": Msg("The program has been created as a draft. Open the call when it is ready."),
 }
 
 
@@ -66,7 +73,7 @@ def call_page(
         "rules": service.rule_texts(db, program),
         "verdicts": verdicts,
         "manager": actor is not None and service.can_manage(db, actor, program),
-        "notice": str(Msg("The status has been changed.")) if msg == "status" else None,
+        "notice": str(_NOTICES[msg]) if msg in _NOTICES else None,
         "errors": {},
         **_labels(),
     }
@@ -77,6 +84,106 @@ def call_page(
 def program_list(request: Request, db: SessionDep, actor: CurrentActor):
     programs = service.list_programs(db, actor)
     return render(request, "programs/list.html", {"programs": programs, **_labels()})
+
+
+def _form_choices(db, actor) -> dict:
+    sponsors = service.sponsor_choices(db)
+    return {
+        "operator_options": [(o.id, o.name_ko) for o in service.operator_orgs_for(db, actor)],
+        "sponsor_options": [(o.id, o.name_ko) for o in sponsors],
+        "sponsor_orgs": sponsors,
+        "kinds": [(k, str(v)) for k, v in _KIND.items()],
+        "score_sheets": [(i.id, i.title.get(get_locale())) for i in service.score_sheets()],
+        "size_options": [(c.code, c.name) for c in reference.SIZE_CLASSES],
+        "region_options": [(r.code, r.name) for r in reference.regions()],
+        "level_options": service.level_choices(),
+    }
+
+
+def _blank_form() -> dict:
+    return {
+        "sources": [
+            {"code": "government", "name_ko": "정부", "share": "30", "in_kind": ""},
+            {"code": "sponsor", "name_ko": "후원기업", "share": "30", "in_kind": ""},
+            {"code": "sme", "name_ko": "기업 부담", "share": "40", "in_kind": ""},
+        ],
+        "remainder_to": "sme",
+    }
+
+
+@router.get("/programs/new")
+def program_new(request: Request, db: SessionDep, actor: CurrentActor):
+    service.ensure_can_create(db, actor)
+    context = {"values": _blank_form(), "errors": {}, **_form_choices(db, actor), **_labels()}
+    return render(request, "programs/form.html", context)
+
+
+@router.post("/programs", dependencies=[CsrfChecked])
+async def program_create(request: Request, db: SessionDep, actor: CurrentActor):
+    service.ensure_can_create(db, actor)
+    form = await request.form()
+    posted = form_values(form)
+    operator_org_id = service.whole_or_none(posted["operator_org_id"])
+    try:
+        if operator_org_id is None:
+            raise InvalidInput({"operator_org_id": Msg("Choose a listed value.")})
+        program = service.create_program(
+            db, actor, operator_org_id, service.values_from_form(posted)
+        )
+    except InvalidInput as exc:
+        context = {
+            "values": posted,
+            "errors": field_errors(exc),
+            **_form_choices(db, actor),
+            **_labels(),
+        }
+        return render(request, "programs/form.html", context, 422)
+    return see_other(f"/calls/{program.id}?msg=created")
+
+
+def form_values(form) -> dict:
+    """The posted form as plain strings and lists (the service converts and checks them)."""
+    rows = zip(
+        form.getlist("src_code"),
+        form.getlist("src_name"),
+        form.getlist("src_share"),
+        form.getlist("src_form"),
+        strict=False,
+    )
+    return {
+        **{
+            key: str(form.get(key, ""))
+            for key in (
+                "operator_org_id",
+                "name_ko",
+                "name_en",
+                "year",
+                "kind",
+                "opens_on",
+                "closes_at",
+                "quota",
+                "budget_krw",
+                "cap_per_company_krw",
+                "description",
+                "remainder_to",
+                "score_sheet",
+                "rule_divisions",
+                "rule_tier_sponsor",
+                "rule_tier_max",
+                "rule_min_years",
+                "rule_max_level",
+                "documents",
+            )
+        },
+        "sources": [
+            {"code": c, "name_ko": n, "share": sh, "in_kind": f}
+            for c, n, sh, f in rows
+            if c.strip() or n.strip() or sh.strip()
+        ],
+        "rule_sizes": form.getlist("rule_sizes"),
+        "rule_regions": form.getlist("rule_regions"),
+        "sponsor_ids": form.getlist("sponsor_ids"),
+    }
 
 
 @router.post("/programs/{program_id}/status", dependencies=[CsrfChecked])

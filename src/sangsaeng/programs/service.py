@@ -3,9 +3,11 @@ visibility (another operator's program does not exist for you), and eligibility 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -359,3 +361,133 @@ def check_eligibility(
         supported_years={},
     )
     return rules_engine.evaluate(rules, facts)
+
+
+# --- the set-up form ----------------------------------------------------------------------------
+
+_SEOUL = ZoneInfo("Asia/Seoul")
+LEVEL_INSTRUMENT = "smart-factory-level"
+
+
+def ensure_can_create(session: Session, actor: Actor) -> None:
+    assert_can(session, actor, Action.PROGRAM_CREATE)
+
+
+def operator_orgs_for(session: Session, actor: Actor) -> list[Organization]:
+    """The operating organizations the actor may run a program for."""
+    stmt = (
+        select(Organization).where(Organization.kind == "operator").order_by(Organization.name_ko)
+    )
+    if not actor.is_admin:
+        stmt = stmt.where(Organization.id.in_(actor.org_ids(Role.OPERATOR)))
+    return list(session.scalars(stmt))
+
+
+def sponsor_choices(session: Session) -> list[Organization]:
+    return list(
+        session.scalars(
+            select(Organization)
+            .where(Organization.kind == "sponsor")
+            .order_by(Organization.name_ko)
+        )
+    )
+
+
+def score_sheets():
+    return assessments.available_instruments("score_sheet")
+
+
+def level_choices() -> list[tuple[int, str]]:
+    instrument = assessments.get_instrument(LEVEL_INSTRUMENT)
+    return [(level.rank, level.label.get(get_locale())) for level in instrument.levels]
+
+
+def whole_or_none(text: str) -> int | None:
+    return int(text) if re.fullmatch(r"[0-9]{1,12}", text or "") else None
+
+
+def _whole(text: str):
+    cleaned = (text or "").replace(",", "").strip()
+    return int(cleaned) if re.fullmatch(r"-?[0-9]{1,18}", cleaned) else (cleaned or None)
+
+
+def values_from_form(posted: dict) -> dict:
+    """The set-up form's strings as the values ``create_program`` checks (bad ones pass through
+    unconverted, so that the service names the field)."""
+    try:
+        opens_on = date.fromisoformat(posted["opens_on"])
+    except ValueError:
+        opens_on = None
+    try:  # the form's deadline is Korean time
+        closes_at = datetime.fromisoformat(posted["closes_at"]).replace(tzinfo=_SEOUL)
+    except ValueError:
+        closes_at = None
+    sources = []
+    for row in posted["sources"]:
+        try:
+            share = Decimal(row["share"].strip() or "x") / 100
+        except InvalidOperation:
+            share = "invalid"
+        sources.append(
+            {
+                "code": row["code"].strip(),
+                "name_ko": row["name_ko"].strip(),
+                "share": share,
+                "in_kind": row["in_kind"] == "in_kind",
+            }
+        )
+    return {
+        "name_ko": posted["name_ko"],
+        "name_en": posted["name_en"],
+        "year": _whole(posted["year"]),
+        "kind": posted["kind"],
+        "opens_on": opens_on,
+        "closes_at": closes_at,
+        "quota": _whole(posted["quota"]),
+        "budget_krw": _whole(posted["budget_krw"]),
+        "cap_per_company_krw": _whole(posted["cap_per_company_krw"]),
+        "description": posted["description"],
+        "sources": sources,
+        "remainder_to": posted["remainder_to"].strip() or None,
+        "score_sheet": posted["score_sheet"],
+        "eligibility_rules": _rules_from_form(posted),
+        "required_documents": [
+            {"name_ko": line.strip(), "required": True}
+            for line in posted["documents"].splitlines()
+            if line.strip()
+        ],
+        "sponsor_ids": [int(i) for i in posted["sponsor_ids"] if re.fullmatch(r"[0-9]{1,12}", i)],
+    }
+
+
+def _rules_from_form(posted: dict) -> list[dict]:
+    rules: list[dict] = []
+    if posted["rule_divisions"].strip():
+        codes = []
+        for token in re.split(r"[,\s]+", posted["rule_divisions"].strip()):
+            parsed = reference.parse_ksic(token)
+            codes.append(parsed[:2] if parsed else "")
+        rules.append({"rule": "ksic_division", "in": codes if all(codes) else []})
+    if posted["rule_sizes"]:
+        rules.append({"rule": "size_class", "in": list(posted["rule_sizes"])})
+    if posted["rule_regions"]:
+        rules.append({"rule": "region", "in": list(posted["rule_regions"])})
+    if posted["rule_tier_sponsor"]:
+        rules.append(
+            {
+                "rule": "supplier_tier",
+                "sponsor": _whole(posted["rule_tier_sponsor"]),
+                "max": _whole(posted["rule_tier_max"] or "3"),
+            }
+        )
+    if posted["rule_min_years"].strip():
+        rules.append({"rule": "years_since_founding", "min": _whole(posted["rule_min_years"])})
+    if posted["rule_max_level"].strip():
+        rules.append(
+            {
+                "rule": "diagnosed_level",
+                "instrument": LEVEL_INSTRUMENT,
+                "max_rank": _whole(posted["rule_max_level"]),
+            }
+        )
+    return rules
