@@ -138,7 +138,8 @@ def result_context(db: Session, actor: Actor, assessment_id: int) -> dict:
     can_edit = service.can_write(db, actor, view.assessment) and view.assessment.status != "draft"
     previous = [h for h in view.history if h.assessed_on < view.assessment.assessed_on]
     charts = []
-    if len(instrument.dimensions) >= 3:  # a radar needs three axes; fewer read as a table
+    show_radar = len(instrument.dimensions) >= 3  # a radar needs three axes; fewer: a table
+    if show_radar:
         charts.append(
             _radar_chart(view, previous[-1].assessment_id if previous else None, db, actor)
         )
@@ -156,6 +157,7 @@ def result_context(db: Session, actor: Actor, assessment_id: int) -> dict:
         **common(instrument),
         "view": view,
         "charts": charts,
+        "show_radar": show_radar,
         "plan_titles": {p.id: service.plan_title(instrument, p) for p in view.plan},
         "plan_milestones": {p.id: t(service.plan_milestone(instrument, p)) for p in view.plan},
         "plan_years": list(range(1, instrument.plan_years + 1)),

@@ -274,6 +274,34 @@ def _settled_or_short(session: Session, hold_id: int, short: Msg) -> SangsaengEr
 # --- operations ---------------------------------------------------------------------------------
 
 
+def _transfer(
+    session: Session,
+    actor: Actor,
+    operation: str,
+    entry_kind: str,
+    payload: dict,
+    key: str,
+    *,
+    into: tuple[int, str],
+    out_of: tuple[int, str],
+    amount: int,
+) -> LedgerEntry:
+    """One amount from one account into another (account id, expected kind), idempotently."""
+    claim = _claim(session, key, operation, payload)
+    if claim.earlier is not None:
+        return session.get(LedgerEntry, claim.earlier.entry_id)
+    _distinct(into[0], out_of[0])
+    kinds = dict([into, out_of])
+    _expect_kinds(session, kinds)
+    lines = [Line(into[0], amount), Line(out_of[0], -amount)]
+    entry = _insert_entry(
+        session, actor, entry_kind, lines, memo=payload["memo"], reference=payload["reference"]
+    )
+    _record(session, claim, entry_id=entry.id)
+    _move(session, kinds, _changes(lines))
+    return entry
+
+
 @_atomic
 def contribute(
     session: Session,
@@ -296,17 +324,17 @@ def contribute(
         "memo": memo,
         "reference": reference,
     }
-    claim = _claim(session, key, "contribute", payload)
-    if claim.earlier is not None:
-        return session.get(LedgerEntry, claim.earlier.entry_id)
-    _distinct(fund_account_id, source_account_id)
-    kinds = {fund_account_id: "fund", source_account_id: "source"}
-    _expect_kinds(session, kinds)
-    lines = [Line(fund_account_id, amount), Line(source_account_id, -amount)]
-    entry = _insert_entry(session, actor, "contribution", lines, memo=memo, reference=reference)
-    _record(session, claim, entry_id=entry.id)
-    _move(session, kinds, _changes(lines))
-    return entry
+    return _transfer(
+        session,
+        actor,
+        "contribute",
+        "contribution",
+        payload,
+        key,
+        into=(fund_account_id, "fund"),
+        out_of=(source_account_id, "source"),
+        amount=amount,
+    )
 
 
 @_atomic
@@ -452,17 +480,17 @@ def recover(
         "memo": memo,
         "reference": reference,
     }
-    claim = _claim(session, key, "recover", payload)
-    if claim.earlier is not None:
-        return session.get(LedgerEntry, claim.earlier.entry_id)
-    _distinct(payee_account_id, fund_account_id)
-    kinds = {payee_account_id: "payee", fund_account_id: "fund"}
-    _expect_kinds(session, kinds)
-    lines = [Line(payee_account_id, -amount), Line(fund_account_id, amount)]
-    entry = _insert_entry(session, actor, "recovery", lines, memo=memo, reference=reference)
-    _record(session, claim, entry_id=entry.id)
-    _move(session, kinds, _changes(lines))
-    return entry
+    return _transfer(
+        session,
+        actor,
+        "recover",
+        "recovery",
+        payload,
+        key,
+        into=(fund_account_id, "fund"),
+        out_of=(payee_account_id, "payee"),
+        amount=amount,
+    )
 
 
 @_atomic

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Form, Request
 from sangsaeng.core import reference
 from sangsaeng.core.errors import InvalidInput
 from sangsaeng.core.i18n import Msg, get_locale, gettext
-from sangsaeng.core.policy import Role
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, OptionalActor, SessionDep
 from sangsaeng.core.web.forms import field_errors, see_other
 from sangsaeng.core.web.templating import register_template_dir, render
@@ -58,8 +57,7 @@ def call_page(
 ):
     program = service.get_program(db, actor, program_id)
     verdicts = None
-    if actor is not None and actor.org_ids(Role.SME, Role.SPONSOR):
-        result = service.check_eligibility(db, actor, program.id)
+    if (result := service.own_eligibility(db, actor, program)) is not None:
         verdicts = {
             "eligible": result.eligible,
             "rules": [

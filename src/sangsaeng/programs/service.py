@@ -314,6 +314,15 @@ def readable_params(verdict: rules_engine.Verdict) -> dict:
     return params
 
 
+def own_eligibility(
+    session: Session, actor: Actor | None, program: Program
+) -> rules_engine.Eligibility | None:
+    """The verdicts for the signed-in company (an SME or a sponsor), None for anyone else."""
+    if actor is None or not actor.org_ids(Role.SME, Role.SPONSOR):
+        return None
+    return check_eligibility(session, actor, program.id)
+
+
 def check_eligibility(
     session: Session, actor: Actor, program_id: int, organization_id: int | None = None
 ) -> rules_engine.Eligibility:
