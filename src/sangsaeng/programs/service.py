@@ -19,16 +19,19 @@ from sangsaeng.core.errors import Forbidden, InvalidInput, NotFound
 from sangsaeng.core.i18n import Msg, get_locale
 from sangsaeng.core.models import Organization, utcnow
 from sangsaeng.core.orgs import graph
-from sangsaeng.core.policy import Action, Actor, Role, assert_can, can
+from sangsaeng.core.policy import SYSTEM_ACTOR, Action, Actor, Role, assert_can, can
 from sangsaeng.programs.engine import eligibility as rules_engine
+from sangsaeng.programs.engine import selection
 from sangsaeng.programs.models import (
     CLOSED,
     DRAFT,
     OPEN,
+    P_CANCELLED,
     PROGRAM_KINDS,
     Program,
     ProgramSource,
     ProgramSponsor,
+    Project,
 )
 
 _NEXT_STATUS = {DRAFT: {OPEN}, OPEN: {CLOSED}, CLOSED: set()}
@@ -97,6 +100,27 @@ def _clean(values: dict, session: Session) -> tuple[dict, list[SourceIn], list[i
         isinstance(d, dict) and str(d.get("name_ko") or "").strip() for d in documents
     ):
         errors["required_documents"] = Msg("Name every required document.")
+    support_types = _support_types(values.get("support_types") or [], errors)
+    try:
+        selection.parse_bonus_rules(values.get("bonus_rules") or [])
+    except rules_engine.RuleError as error:
+        index, reason = error.problems[0]
+        errors["bonus_rules"] = Msg("Bonus rule {n}: {reason}", n=index + 1, reason=Msg(reason))
+    combination = values.get("score_combination") or selection.TRIMMED
+    if combination not in selection.COMBINATIONS:
+        errors["score_combination"] = Msg("Choose a listed value.")
+    small = {}
+    for field, default, low, high in (
+        ("reserve_size", 5, 0, 1000),
+        ("follow_up_years", 3, 0, 10),
+        ("objection_days", 7, 1, 60),
+    ):
+        value = values.get(field, default)
+        if value is None or value == "":
+            value = default
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            errors[field] = Msg("Enter a whole number from {low} to {high}.", low=low, high=high)
+        small[field] = value
     sponsor_ids = list(dict.fromkeys(values.get("sponsor_ids") or []))
     if sponsor_ids:
         kinds = dict(
@@ -126,8 +150,33 @@ def _clean(values: dict, session: Session) -> tuple[dict, list[SourceIn], list[i
         ],
         "score_sheet": sheet,
         "remainder_to": remainder_to,
+        "support_types": support_types,
+        "bonus_rules": list(values.get("bonus_rules") or []),
+        "score_combination": combination,
+        **small,
     }
     return cleaned, sources, sponsor_ids
+
+
+def _support_types(raw, errors: dict[str, Msg]) -> list[dict]:
+    """[{code, name_ko, cap_krw}]: each with a unique code and a positive cap (or none)."""
+    cleaned = []
+    if not isinstance(raw, list):
+        raw = None
+    for item in raw or []:
+        code = str(item.get("code") or "").strip() if isinstance(item, dict) else ""
+        name = str(item.get("name_ko") or "").strip() if isinstance(item, dict) else ""
+        cap = item.get("cap_krw") if isinstance(item, dict) else None
+        cap_ok = cap is None or (isinstance(cap, int) and not isinstance(cap, bool) and cap > 0)
+        if not code or not name or not cap_ok:
+            errors["support_types"] = Msg(
+                "Every support type needs a code, a name and a positive cap (or none)."
+            )
+            return []
+        cleaned.append({"code": code, "name_ko": name, "cap_krw": cap})
+    if raw is None or len({t["code"] for t in cleaned}) != len(cleaned):
+        errors["support_types"] = Msg("Each support type may appear once.")
+    return cleaned
 
 
 def _sources(raw, errors: dict[str, Msg]) -> list[SourceIn]:
@@ -340,6 +389,17 @@ def check_eligibility(
     if not (_is_manager(session, actor, program) or organization_id in actor.org_ids()):
         raise NotFound()
     rules = rules_engine.parse_rules(program.eligibility_rules)
+    return rules_engine.evaluate(rules, facts_for(session, program, org, actor))
+
+
+def facts_for(
+    session: Session, program: Program, org: Organization, actor: Actor | None = None
+) -> rules_engine.Facts:
+    """What the rules (eligibility and bonus points) of this program look at, for one company:
+    its profile, its supplier tiers, its diagnosed level and its earlier support."""
+    rules = rules_engine.parse_rules(program.eligibility_rules)
+    for item in program.bonus_rules or []:
+        rules += rules_engine.parse_rules([{k: v for k, v in item.items() if k != "points"}])
     today = utcnow().date()
     tiers: dict[int, int] = {}
     for rule in rules:
@@ -349,16 +409,13 @@ def check_eligibility(
             if tier is not None:
                 tiers[sponsor] = tier
     levels: dict[str, int | None] = {}
+    reader = actor or SYSTEM_ACTOR
     for rule in rules:
-        if rule.kind == "diagnosed_level":
-            found = (
-                assessments.level_at(session, actor, org.id, rule.params["instrument"], today)
-                if can(session, actor, Action.ASSESSMENT_READ, org)
-                else None
-            )
+        if rule.kind == "diagnosed_level" and can(session, reader, Action.ASSESSMENT_READ, org):
+            found = assessments.level_at(session, reader, org.id, rule.params["instrument"], today)
             if found is not None:
                 levels[rule.params["instrument"]] = found.level.rank if found.level else None
-    facts = rules_engine.Facts(
+    return rules_engine.Facts(
         ksic_code=org.ksic_code,
         size_class=org.size_class,
         region_code=org.region_code,
@@ -366,13 +423,24 @@ def check_eligibility(
         on=today,
         supplier_tiers=tiers,
         level_ranks=levels,
-        # Support records arrive with projects (agreements); until then none are on record.
-        supported_years={},
+        supported_years=supported_years(session, org.id),
     )
-    return rules_engine.evaluate(rules, facts)
 
 
-# --- the set-up form ----------------------------------------------------------------------------
+def supported_years(session: Session, organization_id: int) -> dict[str, list[int]]:
+    """Program kind → the years the company had an agreement (cancelled ones do not count)."""
+    rows = session.execute(
+        select(Program.kind, Program.year)
+        .join(Project, Project.program_id == Program.id)
+        .where(Project.organization_id == organization_id, Project.status != P_CANCELLED)
+    ).all()
+    years: dict[str, list[int]] = {}
+    for kind, year in rows:
+        years.setdefault(kind, []).append(year)
+    return years
+
+
+# --- the set-up form ----------
 
 _SEOUL = ZoneInfo("Asia/Seoul")
 LEVEL_INSTRUMENT = "smart-factory-level"

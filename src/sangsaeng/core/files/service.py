@@ -37,6 +37,10 @@ PLACES: dict[str, Place] = {
         frozenset({content.PDF, content.PNG, content.JPEG, content.XLSX, content.CSV}),
         20 * 1024 * 1024,
     ),
+    # Application documents and milestone deliverables of support programs.
+    "program": Place(
+        frozenset({content.PDF, content.PNG, content.JPEG, content.XLSX}), 20 * 1024 * 1024
+    ),
 }
 _TYPE_NAMES = {
     content.CSV: "CSV",
