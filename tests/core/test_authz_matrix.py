@@ -41,6 +41,17 @@ class World:
     draft_a: int = 0  # a fully answered draft of A, ready to submit
     plan_a: int = 0
     program_o: int = 0  # an open call run by the operator organization O
+    program_p: int = 0  # a published program of O (see _program_of_o)
+    provider_x: int = 0
+    solution_x: int = 0
+    app_a: int = 0  # A's complete draft in program_o
+    app_b: int = 0  # B's application under review in program_o
+    assign_b: int = 0  # eval_a's declared assignment on app_b
+    app_a_p: int = 0  # A's selected application in program_p
+    app_b_p: int = 0  # B's rejected application in program_p
+    project_a: int = 0  # A's signed project in program_p
+    kickoff_a: int = 0  # its kickoff milestone, reported
+    objection_b: int = 0  # B's open objection in program_p
 
 
 def build_world(db: Session, storage=None, with_assessments: bool = False) -> World:
@@ -138,13 +149,100 @@ def _assessments_of_a(db: Session, world: World, storage) -> None:
 
 
 def _program_of_o(db: Session, world: World) -> None:
+    """Programs of operator organization O: an open call (A's complete draft; B's application
+    under review, evaluator eval_a assigned and declared), and a published one (A selected and
+    signed, its kickoff reported; B not selected, with an open objection)."""
+    from datetime import date, timedelta
+
+    from sangsaeng.core.files.service import LocalStorage
+    from sangsaeng.programs import application_service as applications
+    from sangsaeng.programs import evaluation_service as evaluation
+    from sangsaeng.programs import project_service as projects
     from sangsaeng.programs import service as programs
-    from tests.programs.test_programs import program_values
+    from tests.programs import lifecycle
 
     operator = accounts.load_actor(db, world.users["operator"])
-    program = programs.create_program(db, operator, world.orgs["O"].id, program_values())
-    programs.set_status(db, operator, program.id, "open")
-    world.program_o = program.id
+    sme_a = accounts.load_actor(db, world.users["sme_a"])
+    sme_b = accounts.load_actor(db, world.users["sme_b"])
+    eval_a = accounts.load_actor(db, world.users["eval_a"])
+    provider = make_org(db, name_ko="솔루션공급(주)", business_no=business_no(7009))
+    world.provider_x = applications.register_provider(db, operator, provider.id).id
+    world.solution_x = applications.add_solution(
+        db, operator, world.provider_x, name="스마트 MES", solution_type="MES"
+    ).id
+    values = lifecycle.program_values(quota=1, reserve_size=0, sponsor_ids=[world.orgs["S"].id])
+    open_call = programs.create_program(db, operator, world.orgs["O"].id, values)
+    programs.set_status(db, operator, open_call.id, "open")
+    world.program_o = open_call.id
+    published = programs.create_program(db, operator, world.orgs["O"].id, values)
+    programs.set_status(db, operator, published.id, "open")
+    world.program_p = published.id
+    storage = LocalStorage(__import__("pathlib").Path(__import__("tempfile").mkdtemp()))
+
+    def complete_draft(actor, program):
+        application = applications.start(db, actor, program.id)
+        total = 100_000_000
+        applications.save(
+            db,
+            actor,
+            application.id,
+            {
+                "title": "MES 구축",
+                "plan": "생산 실적을 실시간으로 수집하여 불량률을 낮추는 계획입니다.",
+                "support_type": "advanced",
+                "solution_id": world.solution_x,
+                "total_krw": total,
+                "requested": applications.expected_split(db, program, total),
+                "target_kpis": [{"code": "defect_rate", "baseline": 3.0, "target": 1.5}],
+            },
+        )
+        applications.attach_document(
+            db, actor, storage, application.id, "사업계획서", data=lifecycle.PDF, filename="a.pdf"
+        )
+        return application
+
+    world.app_a = complete_draft(sme_a, open_call).id
+    app_b = complete_draft(sme_b, open_call)
+    applications.submit(db, sme_b, app_b.id)
+    evaluation.screen(db, operator, app_b.id, passed=True)
+    assignment = evaluation.assign(db, operator, app_b.id, world.users["eval_a"].email)
+    evaluation.declare(db, eval_a, assignment.id, conflict=False)
+    world.app_b, world.assign_b = app_b.id, assignment.id
+
+    done = [complete_draft(sme_a, published), complete_draft(sme_b, published)]
+    for application, actor in zip(done, (sme_a, sme_b), strict=True):
+        applications.submit(db, actor, application.id)
+    published.closes_at = published.closes_at - timedelta(days=40)
+    db.flush()
+    panel = make_user(db, roles=[(world.orgs["P"], "evaluator")])
+    judge = accounts.load_actor(db, panel)
+    for application, score in zip(done, (90, 50), strict=True):
+        evaluation.screen(db, operator, application.id, passed=True)
+        scored = evaluation.assign(db, operator, application.id, panel.email)
+        evaluation.declare(db, judge, scored.id, conflict=False)
+        evaluation.score(
+            db,
+            judge,
+            scored.id,
+            {k: score for k in lifecycle.SHEET_ITEMS},
+            {k: "보완이 필요합니다." for k in lifecycle.SHEET_ITEMS},
+        )
+    evaluation.decide(db, operator, published.id)
+    evaluation.publish(db, operator, published.id)
+    for code in ("government", "sponsor"):
+        projects.contribute(
+            db, operator, published.id, source_code=code, amount=10**9, key=f"matrix-{code}"
+        )
+    project = projects.sign(
+        db, operator, done[0].id, starts_on=date.today(), ends_on=date.today() + timedelta(days=90)
+    )
+    world.app_a_p, world.app_b_p, world.project_a = done[0].id, done[1].id, project.id
+    kickoff = projects.milestones(db, project.id)[0]
+    projects.submit_milestone(db, sme_a, kickoff.id, report="착수 보고: 설비 발주 완료.")
+    world.kickoff_a = kickoff.id
+    world.objection_b = evaluation.lodge_objection(
+        db, sme_b, done[1].id, "평가 점수 산정을 다시 확인해 주십시오."
+    ).id
     db.commit()
 
 

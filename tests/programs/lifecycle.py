@@ -48,7 +48,7 @@ def program_values(**overrides) -> dict:
         ],
         "remainder_to": "sme",
         "score_sheet": "application-score-sheet",
-        "eligibility_rules": [{"rule": "size_class", "in": ["medium", "small", "micro"]}],
+        "eligibility_rules": [{"rule": "size_class", "in": ["sme", "micro"]}],
         "required_documents": [{"name_ko": "사업계획서", "required": True}],
         "support_types": [
             {"code": "basic", "name_ko": "기초", "cap_krw": 40_000_000},
@@ -78,7 +78,7 @@ def build(db: Session, *, n_smes: int = 3, n_evaluators: int = 3, **program_over
     operator_org = make_org(db, kind="operator", size_class="large", name_ko="추진단")
     other_org = make_org(db, kind="operator", size_class="large", name_ko="다른 추진단")
     sponsor = make_org(db, kind="sponsor", size_class="large", name_ko="한빛철강")
-    provider = make_org(db, kind="sme", size_class="small", name_ko="스마트솔루션")
+    provider = make_org(db, kind="sme", size_class="sme", name_ko="스마트솔루션")
     operator = actor_of(db, make_user(db, roles=[(operator_org, "operator")]))
     other = actor_of(db, make_user(db, roles=[(other_org, "operator")]))
     program = programs.create_program(
@@ -91,7 +91,7 @@ def build(db: Session, *, n_smes: int = 3, n_evaluators: int = 3, **program_over
     )
     world = World(operator_org, operator, other, sponsor, provider, solution.id, program)
     for i in range(n_smes):
-        sme = make_org(db, kind="sme", size_class="small", name_ko=f"중소기업 {i}")
+        sme = make_org(db, kind="sme", size_class="sme", name_ko=f"중소기업 {i}")
         world.smes.append(sme)
         world.sme_actors.append(actor_of(db, make_user(db, roles=[(sme, "sme")])))
     panel = make_org(db, kind="operator", size_class="large", name_ko="평가위원 풀")
