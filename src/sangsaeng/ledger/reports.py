@@ -110,3 +110,21 @@ def entries_for(session: Session, actor: Actor, reference_prefix: str, limit: in
     ):
         lines.setdefault(entry_id, []).append((code, amount))
     return [(e, lines.get(e.id, [])) for e in entries]
+
+
+def flows_between(
+    session: Session, actor: Actor, from_ids: Iterable[int], into_ids: Iterable[int]
+) -> dict[int, int]:
+    """Per account of ``from_ids``: what it sent, in entries that credit an ``into_ids`` account
+    (e.g. what each sponsor contributed to one program's funds), net of reversals."""
+    assert_can(session, actor, Action.LEDGER_READ)
+    sources, targets = list(from_ids), list(into_ids)
+    if not sources or not targets:
+        return {}
+    touching = select(LedgerPosting.entry_id).where(LedgerPosting.account_id.in_(targets))
+    rows = session.execute(
+        select(LedgerPosting.account_id, func.sum(LedgerPosting.amount))
+        .where(LedgerPosting.account_id.in_(sources), LedgerPosting.entry_id.in_(touching))
+        .group_by(LedgerPosting.account_id)
+    )
+    return {account_id: -int(total) for account_id, total in rows}

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 
 from sangsaeng.core import reference
-from sangsaeng.core.errors import InvalidInput
+from sangsaeng.core.errors import Forbidden, InvalidInput
 from sangsaeng.core.i18n import Msg, get_locale, gettext
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, OptionalActor, SessionDep
 from sangsaeng.core.web.forms import field_errors, see_other
@@ -35,6 +35,7 @@ _KIND = {
 _NOTICES = {
     "status": Msg("The status has been changed."),
     "created": Msg("The program has been created as a draft. Open the call when it is ready."),
+    "updated": Msg("The program has been saved."),
 }
 
 
@@ -95,6 +96,10 @@ def _form_choices(db, actor) -> dict:
         "size_options": [(c.code, c.name) for c in reference.SIZE_CLASSES],
         "region_options": [(r.code, r.name) for r in reference.regions()],
         "level_options": service.level_choices(),
+        "combination_options": [
+            ("trimmed", gettext("Drop the highest and lowest score with 5 or more evaluators")),
+            ("mean", gettext("Mean of all evaluators' scores")),
+        ],
     }
 
 
@@ -106,6 +111,11 @@ def _blank_form() -> dict:
             {"code": "sme", "name_ko": "기업 부담", "share": "40", "in_kind": ""},
         ],
         "remainder_to": "sme",
+        "support_types": "basic | 기초 | 50000000\nadvanced | 고도화 | 100000000",
+        "score_combination": "trimmed",
+        "reserve_size": "5",
+        "follow_up_years": "3",
+        "objection_days": "7",
     }
 
 
@@ -171,6 +181,15 @@ def form_values(form) -> dict:
                 "rule_min_years",
                 "rule_max_level",
                 "documents",
+                "support_types",
+                "score_combination",
+                "reserve_size",
+                "follow_up_years",
+                "objection_days",
+                "bonus_tier_sponsor",
+                "bonus_tier_max",
+                "bonus_tier_points",
+                "bonus_region_points",
             )
         },
         "sources": [
@@ -180,8 +199,48 @@ def form_values(form) -> dict:
         ],
         "rule_sizes": form.getlist("rule_sizes"),
         "rule_regions": form.getlist("rule_regions"),
+        "bonus_regions": form.getlist("bonus_regions"),
         "sponsor_ids": form.getlist("sponsor_ids"),
     }
+
+
+@router.get("/programs/{program_id}/edit")
+def program_edit(request: Request, db: SessionDep, actor: CurrentActor, program_id: int):
+    program = service.get_program(db, actor, program_id)
+    if not service.can_manage(db, actor, program):
+        raise Forbidden()
+    context = {
+        "values": service.form_from_program(db, program),
+        "errors": {},
+        "program": program,
+        **_form_choices(db, actor),
+        **_labels(),
+    }
+    return render(request, "programs/form.html", context)
+
+
+@router.post("/programs/{program_id}/edit", dependencies=[CsrfChecked])
+async def program_update(request: Request, db: SessionDep, actor: CurrentActor, program_id: int):
+    program = service.get_program(db, actor, program_id)
+    posted = form_values(await request.form())
+    try:
+        service.update_program(db, actor, program_id, service.values_from_form(posted))
+    except InvalidInput as exc:
+        context = {
+            "values": posted,
+            "errors": field_errors(exc),
+            "program": program,
+            **_form_choices(db, actor),
+            **_labels(),
+        }
+        return render(request, "programs/form.html", context, 422)
+    return see_other(f"/calls/{program_id}?msg=updated")
+
+
+@router.post("/programs/{program_id}/copy", dependencies=[CsrfChecked])
+def program_copy(request: Request, db: SessionDep, actor: CurrentActor, program_id: int):
+    copy = service.copy_program(db, actor, program_id)
+    return see_other(f"/programs/{copy.id}/edit")
 
 
 @router.post("/programs/{program_id}/status", dependencies=[CsrfChecked])

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sangsaeng.assessments import service as assessments
 from sangsaeng.core import reference
 from sangsaeng.core.audit.service import record
-from sangsaeng.core.errors import Forbidden, InvalidInput, NotFound
+from sangsaeng.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from sangsaeng.core.i18n import Msg, get_locale
 from sangsaeng.core.models import Organization, utcnow
 from sangsaeng.core.orgs import graph
@@ -221,14 +221,7 @@ def create_program(session: Session, actor: Actor, operator_org_id: int, values:
     )
     session.add(program)
     session.flush()
-    session.add_all(
-        ProgramSource(
-            program_id=program.id, code=s.code, name_ko=s.name_ko, share=s.share, in_kind=s.in_kind
-        )
-        for s in sources
-    )
-    session.add_all(ProgramSponsor(program_id=program.id, organization_id=i) for i in sponsor_ids)
-    session.flush()
+    _add_parts(session, program, sources, sponsor_ids)
     record(
         session,
         actor,
@@ -239,6 +232,101 @@ def create_program(session: Session, actor: Actor, operator_org_id: int, values:
         details={"name": program.name_ko},
     )
     return program
+
+
+def update_program(session: Session, actor: Actor, program_id: int, values: dict) -> Program:
+    """Change a program still in preparation (once the call is open, its rules are fixed for
+    every applicant)."""
+    program = get_program(session, actor, program_id)
+    if not _is_manager(session, actor, program):
+        raise Forbidden()
+    if program.status != DRAFT:
+        raise Conflict(Msg("Only a program in preparation can be changed."))
+    cleaned, new_sources, sponsor_ids = _clean(values, session)
+    for field, value in cleaned.items():
+        setattr(program, field, value)
+    for old in sources(session, program):
+        session.delete(old)
+    for old in session.scalars(
+        select(ProgramSponsor).where(ProgramSponsor.program_id == program.id)
+    ):
+        session.delete(old)
+    session.flush()
+    _add_parts(session, program, new_sources, sponsor_ids)
+    record(
+        session,
+        actor,
+        "program.update",
+        object_type="program",
+        object_id=program.id,
+        organization_id=program.operator_org_id,
+    )
+    return program
+
+
+def _add_parts(
+    session: Session, program: Program, new_sources: list[SourceIn], sponsor_ids: list[int]
+) -> None:
+    session.add_all(
+        ProgramSource(
+            program_id=program.id, code=s.code, name_ko=s.name_ko, share=s.share, in_kind=s.in_kind
+        )
+        for s in new_sources
+    )
+    session.add_all(ProgramSponsor(program_id=program.id, organization_id=i) for i in sponsor_ids)
+    session.flush()
+
+
+def _next_year(day, years: int = 1):
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def copy_program(session: Session, actor: Actor, program_id: int) -> Program:
+    """The program for the next year, in preparation: its rules, score sheet, shares, caps,
+    support types and documents, the call period a year later — no applications."""
+    original = get_program(session, actor, program_id)
+    if not _is_manager(session, actor, original):
+        raise Forbidden()
+    year = original.year + 1
+    copied_fields = (
+        "kind", "quota", "budget_krw", "cap_per_company_krw", "description",
+        "eligibility_rules", "required_documents", "score_sheet", "remainder_to",
+        "support_types", "bonus_rules", "score_combination", "reserve_size",
+        "follow_up_years", "objection_days",
+    )  # fmt: skip
+    copy = Program(
+        name_ko=original.name_ko.replace(str(original.year), str(year)),
+        name_en=(original.name_en or "").replace(str(original.year), str(year)) or None,
+        year=year,
+        operator_org_id=original.operator_org_id,
+        status=DRAFT,
+        opens_on=_next_year(original.opens_on),
+        closes_at=_next_year(original.closes_at),
+        copied_from_id=original.id,
+        created_by_id=actor.user_id or None,
+        **{f: getattr(original, f) for f in copied_fields},
+    )
+    session.add(copy)
+    session.flush()
+    _add_parts(
+        session,
+        copy,
+        [SourceIn(s.code, s.name_ko, s.share, s.in_kind) for s in sources(session, original)],
+        [o.id for o in sponsors(session, original)],
+    )
+    record(
+        session,
+        actor,
+        "program.copy",
+        object_type="program",
+        object_id=copy.id,
+        organization_id=copy.operator_org_id,
+        details={"from": original.id},
+    )
+    return copy
 
 
 def _is_manager(session: Session, actor: Actor, program: Program) -> bool:
@@ -534,6 +622,106 @@ def values_from_form(posted: dict) -> dict:
             if line.strip()
         ],
         "sponsor_ids": [int(i) for i in posted["sponsor_ids"] if re.fullmatch(r"[0-9]{1,12}", i)],
+        "support_types": _support_types_from_form(posted.get("support_types", "")),
+        "bonus_rules": _bonus_from_form(posted),
+        "score_combination": posted.get("score_combination") or "trimmed",
+        "reserve_size": _whole(posted.get("reserve_size", "5")),
+        "follow_up_years": _whole(posted.get("follow_up_years", "3")),
+        "objection_days": _whole(posted.get("objection_days", "7")),
+    }
+
+
+def _support_types_from_form(text: str) -> list:
+    """One per line: ``code | name | cap in KRW`` (the cap may be left out)."""
+    out: list = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split("|")]
+        cap = _whole(parts[2]) if len(parts) > 2 and parts[2] else None
+        out.append(
+            {"code": parts[0], "name_ko": parts[1] if len(parts) > 1 else "", "cap_krw": cap}
+        )
+    return out
+
+
+def _points(text: str):
+    try:
+        return float(text) if text.strip() else None
+    except ValueError:
+        return text
+
+
+def _bonus_from_form(posted: dict) -> list[dict]:
+    rules: list[dict] = []
+    tier_points = _points(posted.get("bonus_tier_points", ""))
+    if posted.get("bonus_tier_sponsor") and tier_points is not None:
+        rules.append(
+            {
+                "rule": "supplier_tier",
+                "sponsor": _whole(posted["bonus_tier_sponsor"]),
+                "max": _whole(posted.get("bonus_tier_max") or "3"),
+                "points": tier_points,
+            }
+        )
+    region_points = _points(posted.get("bonus_region_points", ""))
+    if posted.get("bonus_regions") and region_points is not None:
+        rules.append(
+            {"rule": "region", "in": list(posted["bonus_regions"]), "points": region_points}
+        )
+    return rules
+
+
+def form_from_program(session: Session, program: Program) -> dict:
+    """A stored program as the set-up form's strings (the edit form starts from these)."""
+    rules = {r["rule"]: r for r in program.eligibility_rules or []}
+    bonus = {r["rule"]: r for r in program.bonus_rules or []}
+    closes = program.closes_at.astimezone(_SEOUL).strftime("%Y-%m-%dT%H:%M")
+    return {
+        "operator_org_id": str(program.operator_org_id),
+        "name_ko": program.name_ko,
+        "name_en": program.name_en or "",
+        "year": str(program.year),
+        "kind": program.kind,
+        "opens_on": program.opens_on.isoformat(),
+        "closes_at": closes,
+        "quota": str(program.quota),
+        "budget_krw": str(program.budget_krw),
+        "cap_per_company_krw": str(program.cap_per_company_krw),
+        "description": program.description,
+        "remainder_to": program.remainder_to or "",
+        "score_sheet": program.score_sheet,
+        "sources": [
+            {
+                "code": s.code,
+                "name_ko": s.name_ko,
+                "share": f"{(Decimal(s.share) * 100).normalize():f}",
+                "in_kind": "in_kind" if s.in_kind else "",
+            }
+            for s in sources(session, program)
+        ],
+        "rule_divisions": ", ".join(rules.get("ksic_division", {}).get("in", [])),
+        "rule_sizes": rules.get("size_class", {}).get("in", []),
+        "rule_regions": rules.get("region", {}).get("in", []),
+        "rule_tier_sponsor": str(rules.get("supplier_tier", {}).get("sponsor", "")),
+        "rule_tier_max": str(rules.get("supplier_tier", {}).get("max", "")),
+        "rule_min_years": str(rules.get("years_since_founding", {}).get("min", "")),
+        "rule_max_level": str(rules.get("diagnosed_level", {}).get("max_rank", "")),
+        "documents": "\n".join(d["name_ko"] for d in program.required_documents or []),
+        "sponsor_ids": [str(o.id) for o in sponsors(session, program)],
+        "support_types": "\n".join(
+            f"{t['code']} | {t['name_ko']} | {t.get('cap_krw') or ''}"
+            for t in program.support_types or []
+        ),
+        "score_combination": program.score_combination,
+        "reserve_size": str(program.reserve_size),
+        "follow_up_years": str(program.follow_up_years),
+        "objection_days": str(program.objection_days),
+        "bonus_tier_sponsor": str(bonus.get("supplier_tier", {}).get("sponsor", "")),
+        "bonus_tier_max": str(bonus.get("supplier_tier", {}).get("max", "")),
+        "bonus_tier_points": str(bonus.get("supplier_tier", {}).get("points", "")),
+        "bonus_regions": bonus.get("region", {}).get("in", []),
+        "bonus_region_points": str(bonus.get("region", {}).get("points", "")),
     }
 
 
