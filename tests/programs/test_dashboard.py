@@ -20,7 +20,7 @@ from tests.programs.test_lifecycle import _report, _signed
 
 def test_overview_counts_money_and_stages(db):
     world = lifecycle.build(db)
-    apps, project = _signed(db, world)
+    _apps, project = _signed(db, world)
     _report(db, world, project, "kickoff")
     board = dashboards.overview(db, world.operator, world.program.id)
     assert board.applications_by_status == {"selected": 2, "reserve": 1}
