@@ -31,6 +31,7 @@ from sangsaeng.core.web.templating import build_templates
 from sangsaeng.db import make_engine, make_session_factory
 from sangsaeng.jobs import configure as configure_jobs
 from sangsaeng.programs import api as programs_api
+from sangsaeng.programs import application_api, application_pages
 from sangsaeng.programs import dashboard_pages as programs_dashboard_pages
 from sangsaeng.programs import pages as programs_pages
 from sangsaeng.settings import Settings, get_settings
@@ -83,6 +84,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_pages.router,
         # After programs_pages: /programs/new must not be taken for a program id.
         programs_dashboard_pages.router,
+        application_api.router,
+        application_pages.router,
     ):
         app.include_router(router)
     errors.install(app)

@@ -309,6 +309,8 @@ class Route:
     # Multipart form fields sent with a small CSV file (uploads).
     upload: Callable[[World], dict] | None = None
     query: Callable[[World], dict] | None = None
+    # Actors to whom this route rightly shows the other tenant (an evaluator assigned to B).
+    sees_foreign: tuple[str, ...] = ()
 
     @property
     def is_api(self) -> bool:
@@ -349,6 +351,57 @@ ASSESS_WRITE_A = {**ASSESS_READ_A, "eval_a": 403, "operator": 403}
 # On-site verification: operators and admins, never A's own members.
 ASSESS_VERIFY_A = {**ASSESS_READ_A, "sme_a": 403, "eval_a": 403}
 OPERATORS_ONLY = {"sme_a": 403, "sme_b": 403, "eval_a": 403, "sponsor_s": 403}
+
+# Applications, evaluations and providers (applicant pages): app_a is A's draft in program_o,
+# app_b_p B's rejected application (with an open objection), assign_b eval_a's declared one.
+APPLICANT_PATHS = ("/applications", "/evaluations", "/providers")
+APP_A = {"sme_b": 404, "eval_a": 404, "sponsor_s": 404}  # read: A's members and the managers
+APP_A_OWN = {**APP_A, "operator": 403, "admin": 403}  # write: A's members only
+ASSIGN_B = {a: 404 for a in SIGNED_IN if a != "eval_a"}  # eval_a's own assignment
+
+
+def app_a(w: World) -> dict:
+    return {"application_id": w.app_a}
+
+
+def app_b_p(w: World) -> dict:
+    return {"application_id": w.app_b_p}
+
+
+def assign_b(w: World) -> dict:
+    return {"assignment_id": w.assign_b}
+
+
+def application_form(w: World) -> dict:
+    return {
+        "from_form": "1",
+        "title": "MES 구축",
+        "plan": "생산 실적을 실시간으로 수집하여 불량률을 낮추는 계획입니다.",
+        "support_type": "advanced",
+        "solution_id": str(w.solution_x),
+        "total_krw": "100,000,000",
+        "kpi_code": ["defect_rate"],
+        "kpi_baseline": ["3"],
+        "kpi_target": ["1.5"],
+    }
+
+
+def application_body(w: World) -> dict:
+    return {
+        "title": "MES 구축",
+        "plan": "생산 실적을 실시간으로 수집하여 불량률을 낮추는 계획입니다.",
+        "support_type": "advanced",
+        "solution_id": w.solution_x,
+        "total_krw": 100_000_000,
+        "target_kpis": [{"code": "defect_rate", "baseline": 3.0, "target": 1.5}],
+    }
+
+
+def sheet_scores(w: World) -> dict:
+    from tests.programs.lifecycle import SHEET_ITEMS
+
+    return {f"a.{k}": "80" for k in SHEET_ITEMS}
+
 
 ROUTES = [
     # --- public
@@ -878,6 +931,153 @@ ROUTES = [
         "/sponsor/programs",
         {"sme_a": 404, "sme_b": 404, "eval_a": 404, "operator": 404},
     ),
+    # --- applications (applicant pages and API)
+    Route(
+        "POST",
+        "/calls/{program_id}/apply",
+        {"sme_a": 303, "sme_b": 303},
+        default=403,
+        params=lambda w: {"program_id": w.program_o},
+        body=lambda w: {},
+    ),
+    Route("GET", "/applications", {}),
+    Route("GET", "/applications.xlsx", {}),
+    Route("GET", "/applications/{application_id}", APP_A, params=app_a),
+    Route("GET", "/applications/{application_id}/edit", APP_A_OWN, params=app_a),
+    Route(
+        "POST",
+        "/applications/{application_id}/edit",
+        APP_A_OWN,
+        default=303,
+        params=app_a,
+        body=application_form,
+    ),
+    Route(
+        "POST",
+        "/applications/{application_id}/submit",
+        APP_A_OWN,
+        default=303,
+        params=app_a,
+        body=lambda w: {},
+    ),
+    Route(
+        "POST",
+        "/applications/{application_id}/withdraw",
+        APP_A_OWN,
+        default=303,
+        params=app_a,
+        body=lambda w: {},
+    ),
+    # B's objection is already waiting for an answer: B gets 409, managers may not lodge one.
+    Route(
+        "POST",
+        "/applications/{application_id}/objections",
+        {"sme_a": 404, "eval_a": 404, "sponsor_s": 404, "operator": 403, "admin": 403},
+        default=409,
+        params=app_b_p,
+        body=lambda w: {"reason": "평가 점수 산정을 다시 확인해 주십시오."},
+    ),
+    Route("GET", "/evaluations", {}, sees_foreign=("eval_a",)),
+    Route(
+        "GET", "/evaluations/{assignment_id}", ASSIGN_B, params=assign_b, sees_foreign=("eval_a",)
+    ),
+    Route(  # already declared
+        "POST",
+        "/evaluations/{assignment_id}/declare",
+        {**ASSIGN_B, "eval_a": 409},
+        params=assign_b,
+        body=lambda w: {"choice": "none"},
+    ),
+    Route(
+        "POST",
+        "/evaluations/{assignment_id}/score",
+        ASSIGN_B,
+        default=303,
+        params=assign_b,
+        body=sheet_scores,
+    ),
+    Route("GET", "/providers", {}),
+    Route(
+        "POST",
+        "/providers",
+        OPERATORS_ONLY,
+        default=303,
+        body=lambda w: {"business_no": format_business_no(w.orgs["D"].business_no)},
+    ),
+    Route(
+        "POST",
+        "/providers/{provider_id}/solutions",
+        OPERATORS_ONLY,
+        default=303,
+        params=lambda w: {"provider_id": w.provider_x},
+        body=lambda w: {"name": "스마트 ERP", "solution_type": "ERP"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/programs/{program_id}/applications",
+        {"sme_a": 201, "sme_b": 201},
+        default=403,
+        params=lambda w: {"program_id": w.program_o},
+    ),
+    Route("GET", "/api/v1/applications", {}),
+    Route("GET", "/api/v1/applications/{application_id}", APP_A, params=app_a),
+    Route(
+        "PUT",
+        "/api/v1/applications/{application_id}",
+        APP_A_OWN,
+        params=app_a,
+        body=application_body,
+    ),
+    # file_a is A's CSV: readable by sme_a, but not a type the call accepts as a document.
+    Route(
+        "POST",
+        "/api/v1/applications/{application_id}/documents",
+        {**APP_A_OWN, "sme_a": 422},
+        params=app_a,
+        body=lambda w: {"file_id": w.file_a, "document": "사업계획서"},
+    ),
+    Route("POST", "/api/v1/applications/{application_id}/submit", APP_A_OWN, params=app_a),
+    Route("POST", "/api/v1/applications/{application_id}/withdraw", APP_A_OWN, params=app_a),
+    Route(
+        "POST",
+        "/api/v1/applications/{application_id}/objections",
+        {"sme_a": 404, "eval_a": 404, "sponsor_s": 404, "operator": 403, "admin": 403},
+        default=409,
+        params=app_b_p,
+        body=lambda w: {"reason": "평가 점수 산정을 다시 확인해 주십시오."},
+    ),
+    Route("GET", "/api/v1/evaluations", {}, sees_foreign=("eval_a",)),
+    Route(
+        "POST",
+        "/api/v1/evaluations/{assignment_id}/declaration",
+        {**ASSIGN_B, "eval_a": 409},
+        params=assign_b,
+        body=lambda w: {"conflict": False},
+    ),
+    Route(
+        "POST",
+        "/api/v1/evaluations/{assignment_id}/scores",
+        ASSIGN_B,
+        params=assign_b,
+        body=lambda w: {"answers": {k[2:]: 80 for k in sheet_scores(w)}},
+        sees_foreign=("eval_a",),
+    ),
+    Route("GET", "/api/v1/providers", {}),
+    Route(
+        "POST",
+        "/api/v1/providers",
+        OPERATORS_ONLY,
+        default=201,
+        body=lambda w: {"business_no": w.orgs["D"].business_no},
+    ),
+    Route(
+        "POST",
+        "/api/v1/providers/{provider_id}/solutions",
+        OPERATORS_ONLY,
+        default=201,
+        params=lambda w: {"provider_id": w.provider_x},
+        body=lambda w: {"name": "스마트 ERP", "solution_type": "ERP"},
+    ),
     Route("GET", "/api/v1/reference/ksic", {}),
     Route("GET", "/api/v1/reference/regions", {}),
 ]
@@ -922,11 +1122,14 @@ CASES = [(r, a) for r in ROUTES for a in ACTORS]
 )
 def test_route_access(route: Route, actor: str, db, make_client, app):
     # Only file routes need a stored file (writing one costs an fsync).
-    needs_file = any(part in route.path for part in ("/files", "/imports", "/assessment"))
+    needs_file = any(
+        part in route.path for part in ("/files", "/imports", "/assessment", "/documents")
+    )
     world = build_world(
         db, app.state.storage if needs_file else None, with_assessments="/assessment" in route.path
     )
-    if "/programs" in route.path or "/calls" in route.path:
+    applicant_route = any(part in route.path for part in APPLICANT_PATHS)
+    if "/programs" in route.path or "/calls" in route.path or applicant_route:
         _program_of_o(db, world)
     client = make_client()
     headers: dict[str, str] = {}
@@ -970,7 +1173,7 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
     foreign = {"sme_b": "A"}.get(actor) or (
         "B" if actor in ("sme_a", "eval_a", "sponsor_s") else None
     )
-    if foreign:
+    if foreign and actor not in route.sees_foreign:
         org = world.orgs[foreign]
         assert org.business_no not in response.text
         assert format_business_no(org.business_no) not in response.text

@@ -273,6 +273,20 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     operator_org = make_org(db, kind="operator", size_class="large")
     program = programs.create_program(db, SYSTEM_ACTOR, operator_org.id, program_values())
     programs.set_status(db, SYSTEM_ACTOR, program.id, "open")
+    from sangsaeng.core.models import utcnow
+    from sangsaeng.programs.models import Application, EvaluatorAssignment
+
+    # A submitted application, and the administrator assigned to evaluate it, not yet declared.
+    application = Application(
+        program_id=program.id,
+        organization_id=supplier.id,
+        status="submitted",
+        submitted_at=utcnow(),
+    )
+    db.add(application)
+    db.flush()
+    assignment = EvaluatorAssignment(application_id=application.id, evaluator_id=admin.id)
+    db.add(assignment)
     db.commit()
     token_id = fresh(db).scalar(select(ApiToken.id))
     login(client, admin.email)
@@ -289,6 +303,8 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "assessment_id": diagnosis.id,
         "instrument_id": "partner-certification",
         "program_id": program.id,
+        "application_id": application.id,
+        "assignment_id": assignment.id,
     }
 
     routes = get_routes(app)
