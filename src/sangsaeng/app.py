@@ -34,6 +34,8 @@ from sangsaeng.programs import api as programs_api
 from sangsaeng.programs import application_api, application_pages
 from sangsaeng.programs import dashboard_pages as programs_dashboard_pages
 from sangsaeng.programs import pages as programs_pages
+from sangsaeng.programs import project_api as programs_project_api
+from sangsaeng.programs import project_pages as programs_project_pages
 from sangsaeng.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "core" / "web" / "static"
@@ -84,6 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_pages.router,
         # After programs_pages: /programs/new must not be taken for a program id.
         programs_dashboard_pages.router,
+        programs_project_api.router,
+        programs_project_pages.router,
         application_api.router,
         application_pages.router,
     ):

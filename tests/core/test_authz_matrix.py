@@ -52,6 +52,8 @@ class World:
     project_a: int = 0  # A's signed project in program_p
     kickoff_a: int = 0  # its kickoff milestone, reported
     objection_b: int = 0  # B's open objection in program_p
+    change_a: int = 0  # sme_a's requested budget change on project_a (_project_extras_of_a)
+    follow_up_a: int = 0  # project_a's first-year KPI-report follow-up (_project_extras_of_a)
 
 
 def build_world(db: Session, storage=None, with_assessments: bool = False) -> World:
@@ -246,6 +248,31 @@ def _program_of_o(db: Session, world: World) -> None:
     db.commit()
 
 
+def _project_extras_of_a(db: Session, world: World) -> None:
+    """On project_a: a budget change requested by A, and its follow-up years scheduled (as at
+    completion), for the routes that decide a change or mark a follow-up done."""
+    from datetime import date
+
+    from sangsaeng.programs import project_service as projects
+    from sangsaeng.programs.models import FollowUp, Project
+
+    sme_a = accounts.load_actor(db, world.users["sme_a"])
+    world.change_a = projects.request_budget_change(
+        db,
+        sme_a,
+        world.project_a,
+        lines={"설비": 60_000_000, "소프트웨어": 40_000_000},
+        reason="설비 사양 변경에 따른 비목 재배정입니다.",
+    ).id
+    projects.schedule_follow_ups(db, db.get(Project, world.project_a), 1, date.today())
+    world.follow_up_a = db.scalar(
+        select(FollowUp.id).where(
+            FollowUp.project_id == world.project_a, FollowUp.kind == "kpi_report"
+        )
+    )
+    db.commit()
+
+
 def program_body(w: World) -> dict:
     from tests.programs.test_programs import program_values
 
@@ -351,6 +378,42 @@ ASSESS_WRITE_A = {**ASSESS_READ_A, "eval_a": 403, "operator": 403}
 # On-site verification: operators and admins, never A's own members.
 ASSESS_VERIFY_A = {**ASSESS_READ_A, "sme_a": 403, "eval_a": 403}
 OPERATORS_ONLY = {"sme_a": 403, "sme_b": 403, "eval_a": 403, "sponsor_s": 403}
+# Project routes (project_a of A in program_p): A's members and the program's managers read it;
+# nobody else learns it exists. Managers decide; the company reports and asks for changes.
+PROJECT_PATHS = ("/projects", "/milestones", "/budget-changes", "/follow-ups", "/agreement")
+PROJECT_A = {"sme_b": 404, "eval_a": 404, "sponsor_s": 404}
+PROJECT_A_MANAGE = {**PROJECT_A, "sme_a": 403}
+COMPANY_A = {**PROJECT_A, "operator": 403, "admin": 403}
+REPORTED_A = {**COMPANY_A, "sme_a": 409}  # kickoff_a is already reported
+SIGN_A = {**PROJECT_A, "sme_a": 403}
+
+
+def program_p(w: World) -> dict:
+    return {"program_id": w.program_p}
+
+
+def project_a(w: World) -> dict:
+    return {"project_id": w.project_a}
+
+
+def kickoff_a(w: World) -> dict:
+    return {"project_id": w.project_a, "milestone_id": w.kickoff_a}
+
+
+def agreement_dates(w: World) -> dict:
+    from datetime import date, timedelta
+
+    return {
+        "starts_on": date.today().isoformat(),
+        "ends_on": (date.today() + timedelta(days=90)).isoformat(),
+    }
+
+
+def inspection_form(w: World) -> dict:
+    from datetime import date
+
+    return {"inspected_on": date.today().isoformat(), "result": "pass", "findings": "이상 없음"}
+
 
 # Applications, evaluations and providers (applicant pages): app_a is A's draft in program_o,
 # app_b_p B's rejected application (with an open objection), assign_b eval_a's declared one.
@@ -1079,6 +1142,197 @@ ROUTES = [
         body=lambda w: {"name": "스마트 ERP", "solution_type": "ERP"},
     ),
     Route("GET", "/api/v1/reference/ksic", {}),
+    # --- funds, agreements and projects (project_a: A's signed project in program_p)
+    Route("GET", "/programs/{program_id}/funds", OPERATORS_ONLY, params=program_p),
+    Route(
+        "POST",
+        "/programs/{program_id}/funds/contributions",
+        OPERATORS_ONLY,
+        default=303,
+        params=program_p,
+        body=lambda w: {"source": "government", "amount": "1,000,000", "idempotency_key": "m1"},
+    ),
+    Route("GET", "/programs/{program_id}/funds.xlsx", OPERATORS_ONLY, params=program_p),
+    Route("GET", "/programs/{program_id}/projects", OPERATORS_ONLY, params=program_p),
+    Route("GET", "/programs/{program_id}/projects.xlsx", OPERATORS_ONLY, params=program_p),
+    # app_a_p is already signed: its managers get 409, A's own members 403.
+    Route(
+        "POST",
+        "/programs/{program_id}/applications/{application_id}/agreement",
+        SIGN_A,
+        default=409,
+        params=lambda w: {"program_id": w.program_p, "application_id": w.app_a_p},
+        body=agreement_dates,
+    ),
+    Route("GET", "/projects", {}),
+    Route("GET", "/projects/{project_id}", PROJECT_A, params=project_a),
+    # kickoff_a is already reported: A gets 409; reporting is the company's alone.
+    Route(
+        "POST",
+        "/projects/{project_id}/milestones/{milestone_id}/report",
+        REPORTED_A,
+        default=303,
+        params=kickoff_a,
+        body=lambda w: {"report": "착수 보고를 다시 제출합니다."},
+    ),
+    Route(
+        "POST",
+        "/projects/{project_id}/milestones/{milestone_id}/approve",
+        PROJECT_A_MANAGE,
+        default=303,
+        params=kickoff_a,
+        body=lambda w: {"note": ""},
+    ),
+    Route(
+        "POST",
+        "/projects/{project_id}/milestones/{milestone_id}/reject",
+        PROJECT_A_MANAGE,
+        default=303,
+        params=kickoff_a,
+        body=lambda w: {"note": "보고서를 보완해 주십시오."},
+    ),
+    Route(
+        "POST",
+        "/projects/{project_id}/inspections",
+        PROJECT_A_MANAGE,
+        default=303,
+        params=project_a,
+        body=inspection_form,
+    ),
+    Route(
+        "POST",
+        "/projects/{project_id}/budget-changes",
+        COMPANY_A,
+        default=303,
+        params=project_a,
+        body=lambda w: {
+            "lines": "설비: 60,000,000\n소프트웨어: 40,000,000",
+            "reason": "설비 사양 변경에 따른 비목 재배정입니다.",
+        },
+    ),
+    Route(
+        "POST",
+        "/projects/{project_id}/budget-changes/{change_id}/decide",
+        PROJECT_A_MANAGE,
+        default=303,
+        params=lambda w: {"project_id": w.project_a, "change_id": w.change_a},
+        body=lambda w: {"decision": "approve"},
+    ),
+    Route(
+        "POST",
+        "/projects/{project_id}/suspend",
+        PROJECT_A_MANAGE,
+        default=303,
+        params=project_a,
+        body=lambda w: {"reason": "현장 점검 대기"},
+    ),
+    # project_a is active: resuming it is a 409 for its managers.
+    Route(
+        "POST",
+        "/projects/{project_id}/resume",
+        PROJECT_A_MANAGE,
+        default=409,
+        params=project_a,
+        body=lambda w: {},
+    ),
+    Route(
+        "POST",
+        "/projects/{project_id}/cancel",
+        PROJECT_A_MANAGE,
+        default=303,
+        params=project_a,
+        body=lambda w: {"reason": "사업 포기 의사 표명", "recover_krw": "0"},
+    ),
+    # A KPI-report follow-up: the company or the program's managers mark it done.
+    Route(
+        "POST",
+        "/projects/{project_id}/follow-ups/{follow_up_id}/done",
+        PROJECT_A,
+        default=303,
+        params=lambda w: {"project_id": w.project_a, "follow_up_id": w.follow_up_a},
+        body=lambda w: {"note": "성과 보고 완료"},
+    ),
+    Route("GET", "/api/v1/programs/{program_id}/funds", OPERATORS_ONLY, params=program_p),
+    Route(
+        "POST",
+        "/api/v1/programs/{program_id}/contributions",
+        OPERATORS_ONLY,
+        default=201,
+        params=program_p,
+        body=lambda w: {"source_code": "government", "amount": 10**6, "idempotency_key": "m1"},
+    ),
+    Route("GET", "/api/v1/programs/{program_id}/projects", OPERATORS_ONLY, params=program_p),
+    Route(
+        "POST",
+        "/api/v1/applications/{application_id}/agreement",
+        SIGN_A,
+        default=409,
+        params=lambda w: {"application_id": w.app_a_p},
+        body=agreement_dates,
+    ),
+    Route("GET", "/api/v1/projects/{project_id}", PROJECT_A, params=project_a),
+    Route(
+        "POST",
+        "/api/v1/milestones/{milestone_id}/report",
+        REPORTED_A,
+        default=200,
+        params=kickoff_a,
+        body=lambda w: {"report": "착수 보고를 다시 제출합니다."},
+    ),
+    Route(
+        "POST",
+        "/api/v1/milestones/{milestone_id}/approve",
+        PROJECT_A_MANAGE,
+        params=kickoff_a,
+        body=lambda w: {"note": ""},
+    ),
+    Route(
+        "POST",
+        "/api/v1/milestones/{milestone_id}/reject",
+        PROJECT_A_MANAGE,
+        params=kickoff_a,
+        body=lambda w: {"note": "보고서를 보완해 주십시오."},
+    ),
+    Route(
+        "POST",
+        "/api/v1/projects/{project_id}/inspections",
+        PROJECT_A_MANAGE,
+        default=201,
+        params=project_a,
+        body=inspection_form,
+    ),
+    Route(
+        "POST",
+        "/api/v1/projects/{project_id}/budget-changes",
+        COMPANY_A,
+        default=201,
+        params=project_a,
+        body=lambda w: {
+            "lines": {"설비": 60_000_000, "소프트웨어": 40_000_000},
+            "reason": "설비 사양 변경에 따른 비목 재배정입니다.",
+        },
+    ),
+    Route(
+        "POST",
+        "/api/v1/budget-changes/{change_id}/decision",
+        PROJECT_A_MANAGE,
+        params=lambda w: {"change_id": w.change_a},
+        body=lambda w: {"approve": True},
+    ),
+    Route(
+        "POST",
+        "/api/v1/projects/{project_id}/status",
+        PROJECT_A_MANAGE,
+        params=project_a,
+        body=lambda w: {"action": "suspend", "reason": "현장 점검 대기"},
+    ),
+    Route(
+        "POST",
+        "/api/v1/follow-ups/{follow_up_id}/done",
+        PROJECT_A,
+        params=lambda w: {"follow_up_id": w.follow_up_a},
+        body=lambda w: {"note": "성과 보고 완료"},
+    ),
     Route("GET", "/api/v1/reference/regions", {}),
 ]
 
@@ -1129,8 +1383,11 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
         db, app.state.storage if needs_file else None, with_assessments="/assessment" in route.path
     )
     applicant_route = any(part in route.path for part in APPLICANT_PATHS)
-    if "/programs" in route.path or "/calls" in route.path or applicant_route:
+    project_route = any(part in route.path for part in PROJECT_PATHS)
+    if "/programs" in route.path or "/calls" in route.path or applicant_route or project_route:
         _program_of_o(db, world)
+    if "{change_id}" in route.path or "{follow_up_id}" in route.path:
+        _project_extras_of_a(db, world)
     client = make_client()
     headers: dict[str, str] = {}
     csrf = ""

@@ -273,6 +273,9 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     operator_org = make_org(db, kind="operator", size_class="large")
     program = programs.create_program(db, SYSTEM_ACTOR, operator_org.id, program_values())
     programs.set_status(db, SYSTEM_ACTOR, program.id, "open")
+    from tests.programs.test_project_pages import bare_project
+
+    project = bare_project(db, program.id, sponsor.id, supplier.id)
     from sangsaeng.core.models import utcnow
     from sangsaeng.programs.models import Application, EvaluatorAssignment
 
@@ -303,6 +306,7 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "assessment_id": diagnosis.id,
         "instrument_id": "partner-certification",
         "program_id": program.id,
+        "project_id": project.id,
         "application_id": application.id,
         "assignment_id": assignment.id,
     }
