@@ -36,6 +36,8 @@ from sangsaeng.programs import dashboard_pages as programs_dashboard_pages
 from sangsaeng.programs import pages as programs_pages
 from sangsaeng.programs import project_api as programs_project_api
 from sangsaeng.programs import project_pages as programs_project_pages
+from sangsaeng.programs import selection_api as programs_selection_api
+from sangsaeng.programs import selection_pages as programs_selection_pages
 from sangsaeng.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).parent / "core" / "web" / "static"
@@ -88,6 +90,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_dashboard_pages.router,
         programs_project_api.router,
         programs_project_pages.router,
+        programs_selection_api.router,
+        programs_selection_pages.router,
         application_api.router,
         application_pages.router,
     ):

@@ -378,6 +378,21 @@ ASSESS_WRITE_A = {**ASSESS_READ_A, "eval_a": 403, "operator": 403}
 # On-site verification: operators and admins, never A's own members.
 ASSESS_VERIFY_A = {**ASSESS_READ_A, "sme_a": 403, "eval_a": 403}
 OPERATORS_ONLY = {"sme_a": 403, "sme_b": 403, "eval_a": 403, "sponsor_s": 403}
+# The operator's work on app_b (B's application under review in program_o, eval_a declared on
+# it): A's member and the sponsor learn nothing; B's member and the evaluator are refused.
+MANAGE_APP_B = {"sme_a": 404, "sme_b": 403, "eval_a": 403, "sponsor_s": 404}
+# Answering objection_b (on B's application in program_p): only B's member learns it exists.
+ANSWER_B_P = {"sme_a": 404, "sme_b": 403, "eval_a": 404, "sponsor_s": 404}
+
+
+def program_o(w: World) -> dict:
+    return {"program_id": w.program_o}
+
+
+def program_o_app_b(w: World) -> dict:
+    return {"program_id": w.program_o, "application_id": w.app_b}
+
+
 # Project routes (project_a of A in program_p): A's members and the program's managers read it;
 # nobody else learns it exists. Managers decide; the company reports and asks for changes.
 PROJECT_PATHS = ("/projects", "/milestones", "/budget-changes", "/follow-ups", "/agreement")
@@ -1333,6 +1348,109 @@ ROUTES = [
         params=lambda w: {"follow_up_id": w.follow_up_a},
         body=lambda w: {"note": "성과 보고 완료"},
     ),
+    # --- the operator's selection pages and API (program_o: app_b under review, eval_a declared
+    # on it; program_p: published, objection_b open). Strangers to an application learn nothing
+    # (404); its applicant and its evaluator are refused (403); deciding and publishing program_o
+    # are refused by the services (before the deadline; nothing decided yet).
+    Route("GET", "/programs/{program_id}/applications", OPERATORS_ONLY, params=program_o),
+    Route("GET", "/programs/{program_id}/applications.xlsx", OPERATORS_ONLY, params=program_o),
+    Route(
+        "GET",
+        "/programs/{program_id}/applications/{application_id}/review",
+        MANAGE_APP_B,
+        params=program_o_app_b,
+    ),
+    Route(
+        "GET",
+        "/programs/{program_id}/applications/{application_id}/documents/{document_no}",
+        # The world's documents are stored outside the app's file storage: the operator and the
+        # administrator get through every check and find the file missing.
+        {**MANAGE_APP_B, "operator": 404, "admin": 404},
+        params=lambda w: {**program_o_app_b(w), "document_no": 1},
+    ),
+    Route(
+        "POST",
+        "/programs/{program_id}/applications/{application_id}/screen",
+        MANAGE_APP_B,
+        default=303,
+        params=program_o_app_b,
+        body=lambda w: {"decision": "pass"},
+    ),
+    Route(
+        "POST",
+        "/programs/{program_id}/applications/{application_id}/evaluators",
+        MANAGE_APP_B,
+        default=303,
+        params=program_o_app_b,
+        body=lambda w: {"email": w.users["eval_a"].email},
+    ),
+    Route("GET", "/programs/{program_id}/selection", OPERATORS_ONLY, params=program_o),
+    # A refusal (the deadline has not passed) is a message on the selection page: 303.
+    Route(
+        "POST",
+        "/programs/{program_id}/selection/decide",
+        OPERATORS_ONLY,
+        default=303,
+        params=program_o,
+        body=lambda w: {},
+    ),
+    Route(
+        "POST",
+        "/programs/{program_id}/selection/publish",
+        OPERATORS_ONLY,
+        default=303,
+        params=program_o,
+        body=lambda w: {},
+    ),
+    Route("GET", "/programs/{program_id}/objections", OPERATORS_ONLY, params=program_p),
+    Route(
+        "POST",
+        "/programs/{program_id}/objections/{objection_id}/answer",
+        ANSWER_B_P,
+        default=303,
+        params=lambda w: {"program_id": w.program_p, "objection_id": w.objection_b},
+        body=lambda w: {
+            "outcome": "dismissed",
+            "answer": "재검토 결과 점수 산정에 오류가 없습니다.",
+        },
+    ),
+    Route("GET", "/api/v1/programs/{program_id}/applications", OPERATORS_ONLY, params=program_o),
+    Route(
+        "POST",
+        "/api/v1/applications/{application_id}/screening",
+        MANAGE_APP_B,
+        params=lambda w: {"application_id": w.app_b},
+        body=lambda w: {"passed": True},
+    ),
+    Route(
+        "POST",
+        "/api/v1/applications/{application_id}/evaluators",
+        MANAGE_APP_B,
+        default=201,
+        params=lambda w: {"application_id": w.app_b},
+        body=lambda w: {"email": w.users["eval_a"].email},
+    ),
+    Route("GET", "/api/v1/programs/{program_id}/selection", OPERATORS_ONLY, params=program_o),
+    Route(
+        "POST",
+        "/api/v1/programs/{program_id}/selection/decide",
+        {**OPERATORS_ONLY, "operator": 409, "admin": 409},  # before the deadline
+        params=program_o,
+    ),
+    Route(
+        "POST",
+        "/api/v1/programs/{program_id}/selection/publish",
+        {**OPERATORS_ONLY, "operator": 409, "admin": 409},  # nothing decided yet
+        params=program_o,
+    ),
+    Route("GET", "/api/v1/programs/{program_id}/objections", OPERATORS_ONLY, params=program_p),
+    Route(
+        "POST",
+        "/api/v1/objections/{objection_id}/answer",
+        ANSWER_B_P,
+        params=lambda w: {"objection_id": w.objection_b},
+        body=lambda w: {"upheld": False, "answer": "재검토 결과 점수 산정에 오류가 없습니다."},
+    ),
     Route("GET", "/api/v1/reference/regions", {}),
 ]
 
@@ -1382,9 +1500,10 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
     world = build_world(
         db, app.state.storage if needs_file else None, with_assessments="/assessment" in route.path
     )
-    applicant_route = any(part in route.path for part in APPLICANT_PATHS)
     project_route = any(part in route.path for part in PROJECT_PATHS)
-    if "/programs" in route.path or "/calls" in route.path or applicant_route or project_route:
+    applicant_route = any(part in route.path for part in APPLICANT_PATHS)
+    program_route = any(part in route.path for part in ("/programs", "/calls", "/objections"))
+    if program_route or project_route or applicant_route:
         _program_of_o(db, world)
     if "{change_id}" in route.path or "{follow_up_id}" in route.path:
         _project_extras_of_a(db, world)

@@ -220,6 +220,7 @@ _READ_EVENTS = {
     "permission.denied",
     "assessment.export",
     "assessment.report",
+    "application.export",
 }
 
 
@@ -279,11 +280,14 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     from sangsaeng.core.models import utcnow
     from sangsaeng.programs.models import Application, EvaluatorAssignment
 
-    # A submitted application, and the administrator assigned to evaluate it, not yet declared.
+    # A submitted application with one document (the operator's review and its download), and
+    # the administrator assigned to evaluate it, not yet declared.
     application = Application(
         program_id=program.id,
         organization_id=supplier.id,
         status="submitted",
+        title="MES 구축",
+        documents={"사업계획서": [stored.id]},
         submitted_at=utcnow(),
     )
     db.add(application)
@@ -308,6 +312,7 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "program_id": program.id,
         "project_id": project.id,
         "application_id": application.id,
+        "document_no": 1,
         "assignment_id": assignment.id,
     }
 
