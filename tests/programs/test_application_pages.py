@@ -259,3 +259,33 @@ def test_operators_register_providers_by_business_number(client, db):
     assert added.status_code == 303
     page = client.get("/providers")
     assert "공급솔루션(주)" in page.text and "클라우드 MES" in page.text
+
+
+def test_a_published_result_with_its_method_and_an_objection(client, db):
+    world = lifecycle.build(db)
+    apps = [fill(db, world, i) for i in range(3)]
+    for application, actor in zip(apps, world.sme_actors, strict=True):
+        applications.submit(db, actor, application.id)
+    lifecycle.close_call(db, world)
+    scores = {apps[0].id: [90, 80, 85], apps[1].id: [70, 75, 72], apps[2].id: [60, 65, 61]}
+    lifecycle.evaluate_all(db, world, [a.id for a in apps], scores)
+    evaluation.decide(db, world.operator, world.program.id)
+    evaluation.publish(db, world.operator, world.program.id)
+    db.commit()
+    csrf = login(client, world.sme_actors[2].email)
+    url = f"/applications/{apps[2].id}"
+    page = client.get(url)
+    assert "예비 선정" in page.text and "3개 중 3위" in page.text
+    assert "기본 62.0 + 가점 0 = 62.0" in page.text and "최고점과 최저점" in page.text
+    short = client.post(f"{url}/objections", data={"csrf_token": csrf, "reason": "다시"})
+    assert short.status_code == 422 and field_error(short.text, "reason")
+    lodged = client.post(
+        f"{url}/objections",
+        data={"csrf_token": csrf, "reason": "평가 점수 산정을 다시 확인해 주십시오."},
+    )
+    assert lodged.status_code == 303
+    page = client.get(url)
+    assert "답변 대기" in page.text and 'name="reason"' not in page.text  # one open at a time
+    client.post("/lang", data={"csrf_token": csrf, "locale": "en", "next": url})
+    english = client.get(url)
+    assert "Reserve list" in english.text and "3 of 3" in english.text

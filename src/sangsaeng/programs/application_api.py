@@ -39,7 +39,8 @@ router = APIRouter(prefix="/api/v1", tags=["applications"])
 
 
 def application_out(db: Session, actor: Actor, application: Application) -> ApplicationOut:
-    context = views.application_context(db, actor, application)
+    evaluator = views.read_as_evaluator(db, actor, application)
+    context = views.application_context(db, actor, application, for_evaluator=evaluator)
     result = context["result"]
     return ApplicationOut(
         id=application.id,

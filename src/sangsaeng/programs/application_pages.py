@@ -70,8 +70,9 @@ def application_page(
     request: Request, db: SessionDep, actor: CurrentActor, application_id: int, msg: str = ""
 ):
     application = applications.get_application(db, actor, application_id)
+    evaluator = views.read_as_evaluator(db, actor, application)
     context = {
-        **views.application_context(db, actor, application),
+        **views.application_context(db, actor, application, for_evaluator=evaluator),
         "notice": _notice(msg),
         "errors": {},
         **views.labels(),

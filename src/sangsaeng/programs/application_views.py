@@ -113,6 +113,13 @@ def editable(actor: Actor, application: Application, program: Program) -> bool:
     return is_applicant(actor, application) and open_draft(application, program)
 
 
+def read_as_evaluator(session: Session, actor: Actor, application: Application) -> bool:
+    """Neither the applicant nor the program's office: a declared evaluator, who reads the
+    application as on the evaluation page (no result, no objections, no downloads)."""
+    program = applications.program_of(session, application)
+    return not is_applicant(actor, application) and not programs.can_manage(session, actor, program)
+
+
 def ensure_applicant(actor: Actor, application: Application) -> None:
     if not is_applicant(actor, application):
         raise Forbidden()
