@@ -62,7 +62,7 @@ def test_an_sme_applies_saves_uploads_and_submits(client, db):
     # Support of 60 % of 200,000,000 is over the cap: the error beside the total, nothing stored.
     over = client.post(f"{url}/edit", data=draft_form(world, csrf, total="200,000,000"))
     assert over.status_code == 422
-    assert "초과" in field_error(over.text, "total_krw")
+    assert "한도(60,000,000원)" in field_error(over.text, "total_krw")
     # Amounts per source that do not follow the shares: the service's error beside the amounts.
     skewed = client.post(
         f"{url}/edit",
