@@ -281,3 +281,49 @@ def test_another_operator_cannot_see_or_manage(db):
         projects.approve_milestone(db, other, milestone.id)
     assert db.get(Milestone, milestone.id).status == "planned"
     assert SYSTEM_ACTOR.is_admin
+
+
+def test_program_files_are_read_by_the_programs_operators_and_declared_evaluators(db):
+    from sangsaeng.core.files import service as files
+
+    world = lifecycle.build(db)
+    application = fill(db, world, 0)
+    file_id = application.documents["사업계획서"][0]
+    assert files.get(db, world.operator, file_id).id == file_id
+    for stranger in (world.other_operator, world.sme_actors[1], world.evaluators[0]):
+        with pytest.raises(NotFound):
+            files.get(db, stranger, file_id)
+    applications.submit(db, world.sme_actors[0], application.id)
+    evaluation.screen(db, world.operator, application.id, passed=True)
+    assignment = evaluation.assign(db, world.operator, application.id, world.evaluator_emails[0])
+    with pytest.raises(NotFound):  # not before the pledge
+        files.get(db, world.evaluators[0], file_id)
+    evaluation.declare(db, world.evaluators[0], assignment.id, conflict=False)
+    assert files.get(db, world.evaluators[0], file_id).id == file_id
+
+
+def test_milestone_deliverables_are_read_by_the_programs_operators(db):
+    from sangsaeng.core.files import service as files
+
+    world = lifecycle.build(db)
+    _apps, project = _signed(db, world)
+    stored = files.store(
+        db,
+        world.sme_actors[0],
+        lifecycle._storage(),
+        data=lifecycle.PDF,
+        filename="d.pdf",
+        place="program",
+        organization_id=world.smes[0].id,
+    )
+    kickoff = projects.milestones(db, project.id)[0]
+    projects.submit_milestone(
+        db,
+        world.sme_actors[0],
+        kickoff.id,
+        report="착수 보고: 설비 발주 완료.",
+        file_ids=[stored.id],
+    )
+    assert files.get(db, world.operator, stored.id).id == stored.id
+    with pytest.raises(NotFound):
+        files.get(db, world.other_operator, stored.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from sangsaeng.assessments import service as assessments
@@ -32,7 +32,9 @@ from sangsaeng.programs.models import (
     SOLUTION_TYPES,
     Application,
     EvaluatorAssignment,
+    Milestone,
     Program,
+    Project,
     Solution,
     SolutionProvider,
 )
@@ -214,7 +216,7 @@ def my_applications(session: Session, actor: Actor) -> list[tuple[Application, P
             .join(Program, Program.id == Application.program_id)
             .where(Application.organization_id.in_(own))
             .order_by(Application.created_at.desc())
-        ).tuples()
+        ).all()
     )
 
 
@@ -232,7 +234,7 @@ def list_applications(
     )
     if status:
         stmt = stmt.where(Application.status == status)
-    return list(session.execute(stmt).tuples())
+    return list(session.execute(stmt).all())
 
 
 # --- applying ----------
@@ -566,6 +568,37 @@ def withdraw(session: Session, actor: Actor, application_id: int) -> Application
         organization_id=application.organization_id,
     )
     return application
+
+
+def _program_file_readable(session: Session, actor: Actor, stored) -> bool:
+    """A program's operators read the documents and milestone deliverables of the companies in
+    it; an evaluator who declared no conflict reads the documents of that application."""
+    if stored.organization_id is None:
+        return False
+    mentioned = cast(Application.documents, String).contains(stored.id)
+    for application in session.scalars(
+        select(Application).where(Application.organization_id == stored.organization_id, mentioned)
+    ):
+        program = program_of(session, application)
+        if programs.can_manage(session, actor, program):
+            return True
+        if actor.user_id and _declared_evaluator(session, actor, application):
+            return True
+    delivered = session.scalars(
+        select(Project.program_id)
+        .join(Milestone, Milestone.project_id == Project.id)
+        .where(
+            Project.organization_id == stored.organization_id,
+            cast(Milestone.deliverables, String).contains(stored.id),
+        )
+    )
+    return any(
+        programs.can_manage(session, actor, session.get(Program, program_id))
+        for program_id in set(delivered)
+    )
+
+
+files.register_reader("program", _program_file_readable)
 
 
 def kpi_choices() -> list[reference.Kpi]:

@@ -18,7 +18,7 @@ router = APIRouter(include_in_schema=False)
 
 APPLICATION_STATUS = {
     "draft": Msg("Draft"),
-    "submitted": Msg("Submitted"),
+    "submitted": Msg("Submitted, awaiting screening"),
     "screened_out": Msg("Screened out"),
     "review": Msg("Under evaluation"),
     "selected": Msg("Selected"),

@@ -178,7 +178,7 @@ def assignments_of(session: Session, application_id: int) -> list[tuple[Evaluato
             .join(User, User.id == EvaluatorAssignment.evaluator_id)
             .where(EvaluatorAssignment.application_id == application_id)
             .order_by(EvaluatorAssignment.id)
-        ).tuples()
+        ).all()
     )
 
 
@@ -201,7 +201,7 @@ def my_assignments(
             .join(Organization, Organization.id == Application.organization_id)
             .where(EvaluatorAssignment.evaluator_id == actor.user_id)
             .order_by(EvaluatorAssignment.assigned_at.desc())
-        ).tuples()
+        ).all()
     )
 
 

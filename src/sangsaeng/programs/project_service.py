@@ -164,7 +164,7 @@ def contribute(
             amount=amount,
             key=f"program:{program.id}:contribution:{key}",
             memo=memo,
-            reference=f"program:{program.id}",
+            reference=f"program:{program.id}:contribution",
         )
     record(
         session,
@@ -398,7 +398,7 @@ def my_projects(session: Session, actor: Actor) -> list[tuple[Project, Program]]
             .join(Program, Program.id == Project.program_id)
             .where(Project.organization_id.in_(own))
             .order_by(Project.signed_at.desc())
-        ).tuples()
+        ).all()
     )
 
 
@@ -412,7 +412,7 @@ def program_projects(
             .join(Organization, Organization.id == Project.organization_id)
             .where(Project.program_id == program.id)
             .order_by(Project.id)
-        ).tuples()
+        ).all()
     )
 
 

@@ -111,14 +111,10 @@ class Funds:
 
 
 def _program_entries(db: Session, actor: Actor, program_id: int) -> tuple[list, bool]:
-    """The program's own entries: the reference is ``program:<id>`` or starts with
-    ``program:<id>:`` (a bare prefix would also match program 12 when asked for program 1)."""
-    own = f"program:{program_id}"
-    found = ledger_reports.entries_for(db, actor, own, limit=ENTRY_WINDOW)
-    complete = len(found) < ENTRY_WINDOW
-    return [
-        (e, lines) for e, lines in found if e.reference == own or e.reference.startswith(own + ":")
-    ], complete
+    """The program's own entries: every reference of a program's entry starts with
+    ``program:<id>:`` (the colon keeps program 12 out of program 1's)."""
+    found = ledger_reports.entries_for(db, actor, f"program:{program_id}:", limit=ENTRY_WINDOW)
+    return found, len(found) < ENTRY_WINDOW
 
 
 def funds_of(db: Session, actor: Actor, program: Program) -> Funds:
