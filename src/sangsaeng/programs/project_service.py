@@ -524,36 +524,39 @@ def approve_milestone(
         i.result == "pass" for i in inspections(session, project.id)
     ):
         raise Conflict(Msg("Record a passed final inspection first."))
+    draws = _draws(session, project, milestone)
+    provider = session.get(Organization, project.provider_org_id)
+    payee = _payee_account(session, provider) if draws else None
     with session.begin_nested():
-        draws = _draws(session, project, milestone)
-        if draws:
-            provider = session.get(Organization, project.provider_org_id)
-            entry = ledger.disburse(
-                session,
-                actor,
-                draws=draws,
-                payee_account_id=_payee_account(session, provider),
-                key=f"milestone:{milestone.id}:payment",
-                memo=f"{project.agreement_no} {milestone.kind}",
-                reference=f"program:{program.id}:project:{project.id}",
-            )
-            milestone.ledger_entry_id = entry.id
+        # Everything else is written first and the payment last: the payment's balance updates
+        # lock the program's shared fund rows until commit, so that window stays short.
         milestone.status = M_APPROVED
         milestone.decided_at = utcnow()
         milestone.decided_by_id = actor.user_id or None
         milestone.decision_note = (note or "").strip()[:4000]
         if milestone.kind == "final":
             _complete(session, project, program)
+        record(
+            session,
+            actor,
+            "milestone.approve",
+            object_type="project",
+            object_id=project.id,
+            organization_id=project.organization_id,
+            details={"milestone": milestone.kind, "paid": sum(draws.values())},
+        )
         session.flush()
-    record(
-        session,
-        actor,
-        "milestone.approve",
-        object_type="project",
-        object_id=project.id,
-        organization_id=project.organization_id,
-        details={"milestone": milestone.kind, "paid": sum(draws.values())},
-    )
+        if draws:
+            entry = ledger.disburse(
+                session,
+                actor,
+                draws=draws,
+                payee_account_id=payee,
+                key=f"milestone:{milestone.id}:payment",
+                memo=f"{project.agreement_no} {milestone.kind}",
+                reference=f"program:{program.id}:project:{project.id}",
+            )
+            milestone.ledger_entry_id = entry.id
     return milestone
 
 
