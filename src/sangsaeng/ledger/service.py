@@ -229,10 +229,23 @@ def _insert_entry(
 def _move(session: Session, kinds: dict[int, str], changes: dict[int, tuple[int, int]]) -> None:
     """Apply (balance, held) changes per account, each refused unless the account stays sound:
     a fund keeps balance ≥ held ≥ 0, a payee never goes below 0."""
-    for account_id in sorted(changes):
-        d_balance, d_held = changes[account_id]
-        if d_balance == 0 and d_held == 0:
-            continue
+    moving = {account_id: change for account_id, change in sorted(changes.items()) if any(change)}
+    if not moving:
+        return
+    move = _move_at_once if _on_postgres(session) else _move_in_turn
+    moved = move(session, kinds, moving)
+    for account_id in moving:  # the first refused, in account-id order, says why
+        if account_id not in moved:
+            if kinds[account_id] == "payee":
+                raise InvalidInput({"amount": Msg("More would be recovered than was paid.")})
+            raise InvalidInput({"amount": _SHORT})
+
+
+def _move_in_turn(
+    session: Session, kinds: dict[int, str], moving: dict[int, tuple[int, int]]
+) -> set[int]:
+    moved: set[int] = set()
+    for account_id, (d_balance, d_held) in moving.items():
         new_balance = LedgerBalance.balance + d_balance
         new_held = LedgerBalance.held + d_held
         guard = [LedgerBalance.account_id == account_id]
@@ -240,17 +253,60 @@ def _move(session: Session, kinds: dict[int, str], changes: dict[int, tuple[int,
             guard += [new_balance - new_held >= 0, new_held >= 0]
         elif kinds[account_id] == "payee" and d_balance < 0:
             guard.append(new_balance >= 0)
-        moved = session.execute(
+        done = session.execute(
             update(LedgerBalance)
             .where(*guard)
             .values(balance=new_balance, held=new_held)
             .returning(LedgerBalance.account_id)
             .execution_options(synchronize_session=False)
         ).first()
-        if moved is None:
-            if kinds[account_id] == "payee":
-                raise InvalidInput({"amount": Msg("More would be recovered than was paid.")})
-            raise InvalidInput({"amount": _SHORT})
+        if done is None:
+            break
+        moved.add(account_id)
+    return moved
+
+
+def _move_at_once(
+    session: Session, kinds: dict[int, str], moving: dict[int, tuple[int, int]]
+) -> set[int]:
+    """``_move_in_turn`` in one statement (PostgreSQL)."""
+    params = {}
+    for i, (account_id, (d_balance, d_held)) in enumerate(moving.items()):
+        params |= {f"account{i}": account_id, f"kind{i}": kinds[account_id]}
+        params |= {f"d_balance{i}": d_balance, f"d_held{i}": d_held}
+    return set(session.scalars(_move_statement(len(moving)), params))
+
+
+_MOVE_STEP = """
+    UPDATE ledger_balances
+    SET balance = balance + :d_balance{i}, held = held + :d_held{i}
+    WHERE account_id = :account{i} AND CASE CAST(:kind{i} AS varchar)
+        WHEN 'fund' THEN balance + :d_balance{i} >= held + :d_held{i} AND held + :d_held{i} >= 0
+        WHEN 'payee' THEN :d_balance{i} >= 0 OR balance + :d_balance{i} >= 0
+        ELSE true
+    END{after}
+    RETURNING account_id"""
+
+
+@functools.cache
+def _move_statement(accounts: int):
+    chain = _chain("move", _MOVE_STEP, accounts)
+    return text(f"WITH {chain} SELECT * FROM move")  # noqa: S608 - no value is formatted in
+
+
+def _chain(name: str, step: str, count: int, *, first: str = "") -> str:
+    """WITH items running ``step`` (a guarded one-row UPDATE … RETURNING) for rows 0, 1, …, each
+    only once the one before has updated its row, and ``name``, all they returned: one statement
+    that locks its rows in the given order, as separate statements would, and stops at the first
+    refused. (Locking the rows first by SELECT … ORDER BY … FOR UPDATE, then updating them,
+    would lock each twice in one statement: that deadlocks against concurrent writes.)
+    """
+    items, rows = [], []
+    for i in range(count):
+        after = first if i == 0 else f" AND EXISTS (SELECT FROM {name}{i - 1})"
+        items.append(f"{name}{i} AS ({step.format(i=i, after=after)}\n)")
+        rows.append(f"SELECT * FROM {name}{i}")  # noqa: S608 - no value is formatted in
+    return ", ".join([*items, f"{name} AS ({' UNION ALL '.join(rows)})"])
 
 
 def _changes(lines: list[Line], held: dict[int, int] | None = None) -> dict[int, tuple[int, int]]:
@@ -440,28 +496,52 @@ def disburse(
             .execution_options(synchronize_session=False)
         ).first()
         if drawn is None:
-            raise _settled_or_short(session, hold_id, Msg("This is more than the hold has left."))
+            raise _settled_or_short(session, hold_id, _HOLD_SHORT)
         accounts[hold_id] = drawn[0]
-    lines = [Line(accounts[h], -amount, h) for h, amount in sorted(draws.items())]
-    lines.append(Line(payee_account_id, sum(draws.values())))
+    lines = _payment_lines(draws, accounts, payee_account_id)
     entry = _insert_entry(session, actor, "disbursement", lines, memo=memo, reference=reference)
     _record(session, claim, entry_id=entry.id)
-    released_from: dict[int, int] = {}
-    for hold_id, amount in draws.items():
-        released_from[accounts[hold_id]] = released_from.get(accounts[hold_id], 0) - amount
-    kinds = {account: "fund" for account in released_from} | {payee_account_id: "payee"}
-    _move(session, kinds, _changes(lines, released_from))
+    _move(session, *_payment_changes(lines, payee_account_id))
     return entry
 
 
-# On PostgreSQL a disbursement is one statement (one round trip instead of a dozen): the same
-# steps in the same order, each step reading what the one before returned, so that the key is
-# claimed before any hold is locked, every hold (in id order) before any balance (in account-id
-# order, both by FOR UPDATE … ORDER BY) — the lock order of every other write. The entry id is
-# taken from its sequence up front so that the claimed request can name it: statements of one
-# WITH cannot see each other's rows, so the request could not be updated afterwards. A refused
-# disbursement writes some of its rows all the same; raising rolls back the savepoint.
-_DISBURSE = text("""
+_HOLD_SHORT = Msg("This is more than the hold has left.")
+
+
+def _payment_lines(draws: dict[int, int], accounts: dict[int, int], payee: int) -> list[Line]:
+    """The lines of a disbursement: each hold's fund (``accounts``) gives, the payee receives."""
+    lines = [Line(accounts[h], -amount, h) for h, amount in sorted(draws.items())]
+    return [*lines, Line(payee, sum(draws.values()))]
+
+
+def _payment_changes(lines: list[Line], payee: int) -> tuple[dict, dict]:
+    """(kinds, changes) for ``_move``: a fund holds what it gives from its holds that much less."""
+    released_from: dict[int, int] = {}
+    for line in lines:
+        if line.hold_id is not None:
+            released_from[line.account_id] = released_from.get(line.account_id, 0) + line.amount
+    kinds = {account: "fund" for account in released_from} | {payee: "payee"}
+    return kinds, _changes(lines, released_from)
+
+
+# On PostgreSQL the rows of a disbursement are written by one statement (one round trip rather
+# than one per step), then its balances by one more (``_move``), so that the hot fund balances
+# are locked only from there to the commit. The steps keep their order, each reading what the
+# one before returned: the key is claimed before any hold is locked, and the holds are drawn in
+# id order (``_chain``). The entry id is drawn from its sequence up front so that the claimed
+# request can name it (the statements of one WITH do not see each other's rows, so the request
+# could not be updated afterwards); the entry is therefore written whenever the key is claimed,
+# refused or not: raising rolls the savepoint back.
+_DRAW_STEP = """
+    UPDATE ledger_holds
+    SET remaining = remaining - :amount{i},
+        status = CASE WHEN remaining = :amount{i} THEN 'posted' ELSE status END,
+        resolved_at = CASE WHEN remaining = :amount{i} THEN :now ELSE resolved_at END
+    WHERE id = :hold{i} AND status = 'active' AND remaining >= :amount{i}{after}
+    RETURNING id, account_id, CAST(:amount{i} AS bigint) AS amount"""
+
+
+_DISBURSE_HEAD = """
 WITH claim AS (
     INSERT INTO ledger_requests (key, operation, request_hash, created_at, entry_id)
     VALUES (:key, 'disburse', :request_hash, :now,
@@ -476,53 +556,26 @@ WITH claim AS (
     RETURNING id
 ), payee AS (
     SELECT kind FROM ledger_accounts WHERE id = :payee AND EXISTS (SELECT FROM claim)
-), locked_holds AS (
-    SELECT id FROM ledger_holds
-    WHERE id = ANY(CAST(:hold_ids AS integer[])) AND (SELECT kind FROM payee) = 'payee'
-    ORDER BY id
-    FOR UPDATE
-), drawn AS (
-    UPDATE ledger_holds h
-    SET remaining = h.remaining - d.amount,
-        status = CASE WHEN h.remaining = d.amount THEN 'posted' ELSE h.status END,
-        resolved_at = CASE WHEN h.remaining = d.amount THEN :now ELSE h.resolved_at END
-    FROM locked_holds l,
-         unnest(CAST(:hold_ids AS integer[]), CAST(:amounts AS bigint[])) AS d (hold_id, amount)
-    WHERE h.id = l.id AND d.hold_id = l.id AND h.status = 'active' AND h.remaining >= d.amount
-    RETURNING h.id, h.account_id, d.amount
-), lines AS (  -- only once every hold is drawn
-    SELECT account_id, -amount AS amount, id AS hold_id FROM drawn
+), """
+
+_DISBURSE_TAIL = """, posted AS (  -- only once every hold is drawn
+    INSERT INTO ledger_postings (entry_id, account_id, amount, hold_id)
+    SELECT entry.id, drawn.account_id, -drawn.amount, drawn.id FROM entry, drawn
     WHERE (SELECT count(*) FROM drawn) = :draws
     UNION ALL
-    SELECT CAST(:payee AS integer), CAST(:total AS bigint), NULL
+    SELECT entry.id, :payee, :total, NULL FROM entry
     WHERE (SELECT count(*) FROM drawn) = :draws
-), posted AS (
-    INSERT INTO ledger_postings (entry_id, account_id, amount, hold_id)
-    SELECT entry.id, lines.account_id, lines.amount, lines.hold_id FROM entry, lines
-), change AS (
-    SELECT account_id, sum(amount) AS d_balance,
-           coalesce(sum(amount) FILTER (WHERE hold_id IS NOT NULL), 0) AS d_held
-    FROM lines
-    GROUP BY account_id
-), locked_balances AS (
-    SELECT b.account_id FROM ledger_balances b JOIN change c ON c.account_id = b.account_id
-    ORDER BY b.account_id
-    FOR UPDATE OF b
-), moved AS (
-    -- Funds (the accounts drawn from holds) stay sound; the payee only receives.
-    UPDATE ledger_balances b
-    SET balance = b.balance + c.d_balance, held = b.held + c.d_held
-    FROM locked_balances l, change c
-    WHERE b.account_id = l.account_id AND c.account_id = l.account_id
-      AND (c.d_held = 0 OR (b.balance + c.d_balance >= b.held + c.d_held
-                            AND b.held + c.d_held >= 0))
-    RETURNING b.account_id
 )
 SELECT (SELECT entry_id FROM claim) AS entry_id,
        (SELECT kind FROM payee) AS payee_kind,
-       ARRAY(SELECT id FROM drawn) AS drawn,
-       (SELECT count(*) FROM change) - (SELECT count(*) FROM moved) AS refused
-""")
+       ARRAY(SELECT ARRAY[id, account_id] FROM drawn) AS drawn
+"""
+
+
+@functools.cache
+def _disburse_statement(holds: int):
+    paid = " AND (SELECT kind FROM payee) = 'payee'"
+    return text(_DISBURSE_HEAD + _chain("drawn", _DRAW_STEP, holds, first=paid) + _DISBURSE_TAIL)
 
 
 def _disburse_at_once(
@@ -536,8 +589,7 @@ def _disburse_at_once(
     memo: str,
     reference: str,
 ) -> LedgerEntry:
-    """``disburse`` on PostgreSQL: the checks of each step are made on what the statement
-    returns, in the order the step-by-step path makes them."""
+    """``disburse`` on PostgreSQL, refusing for the same reasons in the same order."""
     _check_key(key)
     digest = _digest("disburse", payload)
     hold_ids = sorted(draws)
@@ -549,31 +601,30 @@ def _disburse_at_once(
         created_by_id=actor.user_id or None,
         created_at=utcnow(),
     )
-    row = session.execute(
-        _DISBURSE,
-        {
-            "key": key,
-            "request_hash": digest,
-            "now": entry.created_at,
-            "memo": entry.memo,
-            "reference": entry.reference,
-            "created_by": entry.created_by_id,
-            "payee": payee_account_id,
-            "hold_ids": hold_ids,
-            "amounts": [draws[h] for h in hold_ids],
-            "draws": len(hold_ids),
-            "total": sum(draws.values()),
-        },
-    ).one()
+    params = {
+        "key": key,
+        "request_hash": digest,
+        "now": entry.created_at,
+        "memo": entry.memo,
+        "reference": entry.reference,
+        "created_by": entry.created_by_id,
+        "payee": payee_account_id,
+        "total": sum(draws.values()),
+        "draws": len(hold_ids),
+    }
+    for i, hold_id in enumerate(hold_ids):
+        params |= {f"hold{i}": hold_id, f"amount{i}": draws[hold_id]}
+    row = session.execute(_disburse_statement(len(hold_ids)), params).one()
     if row.entry_id is None:  # the key was taken
         return session.get(LedgerEntry, _earlier(session, key, digest).entry_id)
     found = {payee_account_id: row.payee_kind} if row.payee_kind is not None else {}
     _check_kinds(found, {payee_account_id: "payee"})
+    accounts = dict(row.drawn)
     for hold_id in hold_ids:
-        if hold_id not in row.drawn:
-            raise _settled_or_short(session, hold_id, Msg("This is more than the hold has left."))
-    if row.refused:
-        raise InvalidInput({"amount": _SHORT})
+        if hold_id not in accounts:
+            raise _settled_or_short(session, hold_id, _HOLD_SHORT)
+    lines = _payment_lines(draws, accounts, payee_account_id)
+    _move(session, *_payment_changes(lines, payee_account_id))
     entry.id = row.entry_id
     return _as_loaded(session, entry)
 
