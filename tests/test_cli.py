@@ -48,7 +48,7 @@ def test_users_create_refuses_bad_input_with_exit_2(cli_env, db):
 
 
 def test_demo_seed_then_if_empty_does_nothing(cli_env, db):
-    code, out = run_json("demo", "seed", "--smes", "300")
+    code, out = run_json("demo", "seed", "--smes", "300", "--no-programs")
     assert code == 0 and out["seeded"] is True and out["organizations"] == 308
     code, out = run_json("demo", "seed", "--if-empty")
     assert code == 0 and out["seeded"] is False

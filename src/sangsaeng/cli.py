@@ -30,6 +30,8 @@ assessments_app = typer.Typer(help="Assessment instruments.", no_args_is_help=Tr
 app.add_typer(assessments_app, name="assessments")
 ledger_app = typer.Typer(help="The funds ledger.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
+programs_app = typer.Typer(help="Support programs.", no_args_is_help=True)
+app.add_typer(programs_app, name="programs")
 
 err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON alone on stdout.")]
@@ -379,6 +381,32 @@ def ledger_check(as_json: JsonOpt = False) -> None:
         raise typer.Exit(1)
 
 
+@programs_app.command("list")
+def programs_list(as_json: JsonOpt = False) -> None:
+    """Every program with its year, status and counts (applications, selected, projects)."""
+    from sangsaeng.core.policy import SYSTEM_ACTOR
+    from sangsaeng.db import make_engine, make_session_factory
+    from sangsaeng.programs import summary
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            rows = [s.as_dict() for s in summary.summaries(session, SYSTEM_ACTOR)]
+    finally:
+        engine.dispose()
+    if as_json:
+        _emit({"programs": rows}, True, "")
+        return
+    for row in rows:
+        projects = ", ".join(f"{k} {v}" for k, v in row["projects"].items())
+        print(
+            f"{row['id']:>4}  {row['year']}  {row['status']:<7} {row['name']}  "
+            f"applications {row['applications']} (submitted {row['submitted']}, "
+            f"selected {row['selected']}); projects: {projects}"
+        )
+    err.print(f"{len(rows)} program(s).")
+
+
 def _plain(details: object) -> object:
     if isinstance(details, dict):
         return {k: str(v) for k, v in details.items()}
@@ -392,6 +420,9 @@ def demo_seed(
     ] = 2026,
     smes: Annotated[int, typer.Option(help="Number of SMEs (at least 300)")] = 320,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="Do nothing if data exists")] = False,
+    programs: Annotated[
+        bool, typer.Option(help="Also seed the support programs (about half a minute)")
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Create the synthetic demo data set with its demo logins."""
@@ -414,7 +445,9 @@ def demo_seed(
             as_json,
         )
     try:
-        summary = demo.seed_database(factory, seed=seed, sme_count=smes, console=err)
+        summary = demo.seed_database(
+            factory, seed=seed, sme_count=smes, console=err, programs=programs
+        )
     except ValueError as exc:
         _fail({"code": "invalid_input", "message": str(exc)}, as_json)
     _emit({"seeded": True, **summary}, as_json, demo.describe(summary))

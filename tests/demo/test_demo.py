@@ -47,7 +47,7 @@ def test_supplier_trees_are_three_tiers_deep_with_shared_suppliers():
 
 def test_seeded_database_recovers_the_planted_tiers(engine, db):
     clear_tables(engine)
-    summary = seed_database(make_session_factory(engine), seed=11, sme_count=300)
+    summary = seed_database(make_session_factory(engine), seed=11, sme_count=300, programs=False)
     world = generate(seed=11, sme_count=300)
     ids = {o.business_no: o.id for o in db.scalars(select(Organization))}
     key_to_id = {spec.key: ids[spec.business_no] for spec in world.orgs}
@@ -101,7 +101,7 @@ def _recovers_the_planted_diagnoses(db, world, key_to_id, seed):
 
 def test_demo_login_works_for_the_sme(client, engine, db):
     clear_tables(engine)
-    seed_database(make_session_factory(engine), seed=3, sme_count=300)
+    seed_database(make_session_factory(engine), seed=3, sme_count=300, programs=False)
     page = client.get("/login")
     from tests.factories import csrf_from
 

@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from sangsaeng.assessments import catalog
 from sangsaeng.assessments import service as assessments
 from sangsaeng.core.accounts.passwords import hash_password
+from sangsaeng.core.files.service import LocalStorage
 from sangsaeng.core.models import Membership, Organization, SupplierLink, User, utcnow
 from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.db import transaction
 from sangsaeng.demo.diagnoses import generate_diagnoses
 from sangsaeng.demo.generator import generate
+from sangsaeng.demo.programs import seed_programs
 
 SMART_FACTORY = "smart-factory-level"
 
@@ -49,7 +51,12 @@ def seed_database(
     seed: int = 2026,
     sme_count: int = 320,
     console: Console | None = None,
+    storage: LocalStorage | None = None,
+    programs: bool = True,
 ) -> dict:
+    """``storage``: where application documents go (the installation's file storage when
+    none is given); ``programs``: also seed the support programs (demo/programs.py), which
+    tests about other parts of the demo may leave out for speed."""
     world = generate(seed=seed, sme_count=sme_count)
     # The SME demo login belongs to a tier-2 supplier of the steel sponsor: its dashboard then
     # shows a supply chain above it.
@@ -108,6 +115,20 @@ def seed_database(
             for role in roles:
                 session.add(Membership(user_id=user.id, organization_id=ids[key], role=role))
             logins.append({"email": email, "roles": list(roles)})
+        session.flush()
+        seeded = None
+        if programs:
+            task = progress.add_task("demo programs", total=None)
+            seeded = seed_programs(
+                session,
+                world=world,
+                org_ids=ids,
+                diagnoses=diagnoses,
+                storage=storage or _installation_storage(),
+                seed=seed,
+                featured=sme_key,
+                advance=lambda n: progress.advance(task, n),
+            )
     kinds: dict[str, int] = {}
     for spec in world.orgs:
         kinds[spec.kind] = kinds.get(spec.kind, 0) + 1
@@ -120,11 +141,25 @@ def seed_database(
         "rediagnosed_steady": len(diagnoses.steady),
         "logins": logins,
         "password": DEMO_PASSWORD,
+        "programs": seeded.summary() if seeded else None,
     }
 
 
+def _installation_storage() -> LocalStorage:
+    from sangsaeng.settings import get_settings
+
+    return LocalStorage(get_settings().data_dir / "files")
+
+
 def describe(summary: dict) -> str:
-    return (
+    text = (
         f"Seeded {summary['organizations']} organizations {summary['by_kind']} and "
-        f"{summary['supplier_links']} supplier links; `sangsaeng demo logins` lists the logins."
+        f"{summary['supplier_links']} supplier links"
     )
+    if summary.get("programs"):
+        seeded = summary["programs"]
+        text += (
+            f"; {seeded['programs']} programs with {seeded['applications']} applications and "
+            f"projects {seeded['projects']}"
+        )
+    return text + "; `sangsaeng demo logins` lists the logins."
