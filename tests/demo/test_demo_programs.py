@@ -53,19 +53,35 @@ SEED, SMES = 2026, 320
 
 
 @pytest.fixture(scope="session")
-def demo(backend, worker_name, tmp_path_factory):
+def seeded_demos(worker_name, tmp_path_factory):
+    """The whole demo, seeded once per backend and kept for the session: a parametrized
+    session fixture would be torn down and seeded again whenever the test order switches
+    backends (each seeding takes most of a minute)."""
+    built: dict[str, tuple] = {}
+
+    def get(backend: str):
+        if backend not in built:
+            url, drop = fresh_database(
+                backend, f"demo_{worker_name}", tmp_path_factory.mktemp(f"demo-{backend}")
+            )
+            command.upgrade(alembic_config(url), "head")
+            engine = make_engine(url)
+            factory = make_session_factory(engine)
+            storage = LocalStorage(tmp_path_factory.mktemp("demo-files"))
+            summary = seed_database(factory, seed=SEED, sme_count=SMES, storage=storage)
+            built[backend] = (url, factory, summary, engine, drop)
+        return built[backend][:3]
+
+    yield get
+    for _url, _factory, _summary, engine, drop in built.values():
+        engine.dispose()
+        drop()
+
+
+@pytest.fixture
+def demo(backend, seeded_demos):
     """(database URL, session factory, seed summary) of the whole demo."""
-    url, drop = fresh_database(
-        backend, f"demo_{worker_name}", tmp_path_factory.mktemp(f"demo-{backend}")
-    )
-    command.upgrade(alembic_config(url), "head")
-    engine = make_engine(url)
-    factory = make_session_factory(engine)
-    storage = LocalStorage(tmp_path_factory.mktemp("demo-files"))
-    summary = seed_database(factory, seed=SEED, sme_count=SMES, storage=storage)
-    yield url, factory, summary
-    engine.dispose()
-    drop()
+    return seeded_demos(backend)
 
 
 @pytest.fixture
