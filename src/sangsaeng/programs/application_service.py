@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import String, cast, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sangsaeng.assessments import service as assessments
@@ -273,7 +274,7 @@ def start(
         with session.begin_nested():
             session.add(application)
             session.flush()
-    except Exception:  # created concurrently (one application per company and call)
+    except IntegrityError:  # created concurrently (one application per company and call)
         found = session.scalars(
             select(Application).where(
                 Application.program_id == program.id,
