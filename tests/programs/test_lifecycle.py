@@ -327,3 +327,22 @@ def test_milestone_deliverables_are_read_by_the_programs_operators(db):
     assert files.get(db, world.operator, stored.id).id == stored.id
     with pytest.raises(NotFound):
         files.get(db, world.other_operator, stored.id)
+
+
+def test_a_company_supported_recently_by_the_same_kind_of_program_is_not_eligible(db):
+    from sangsaeng.programs import service as programs
+
+    world = lifecycle.build(db)
+    _apps, _project = _signed(db, world)  # SME 0 has an agreement in a 2027 smart-factory program
+    rule = {"rule": "not_supported_recently", "kind": "smart_factory", "years": 3}
+    later = programs.create_program(
+        db,
+        world.operator,
+        world.operator_org.id,
+        lifecycle.program_values(year=2028, eligibility_rules=[rule]),
+    )
+    programs.set_status(db, world.operator, later.id, "open")
+    supported = programs.check_eligibility(db, world.sme_actors[0], later.id)
+    assert not supported.eligible
+    assert supported.failed[0].params["year"] == 2027
+    assert programs.check_eligibility(db, world.sme_actors[2], later.id).eligible

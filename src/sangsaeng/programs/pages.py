@@ -180,6 +180,7 @@ def form_values(form) -> dict:
                 "rule_tier_max",
                 "rule_min_years",
                 "rule_max_level",
+                "rule_not_supported_years",
                 "documents",
                 "support_types",
                 "score_combination",

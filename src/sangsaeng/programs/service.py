@@ -707,6 +707,7 @@ def form_from_program(session: Session, program: Program) -> dict:
         "rule_tier_max": str(rules.get("supplier_tier", {}).get("max", "")),
         "rule_min_years": str(rules.get("years_since_founding", {}).get("min", "")),
         "rule_max_level": str(rules.get("diagnosed_level", {}).get("max_rank", "")),
+        "rule_not_supported_years": str(rules.get("not_supported_recently", {}).get("years", "")),
         "documents": "\n".join(d["name_ko"] for d in program.required_documents or []),
         "sponsor_ids": [str(o.id) for o in sponsors(session, program)],
         "support_types": "\n".join(
@@ -747,6 +748,14 @@ def _rules_from_form(posted: dict) -> list[dict]:
         )
     if posted["rule_min_years"].strip():
         rules.append({"rule": "years_since_founding", "min": _whole(posted["rule_min_years"])})
+    if posted.get("rule_not_supported_years", "").strip():
+        rules.append(
+            {
+                "rule": "not_supported_recently",
+                "kind": posted["kind"],
+                "years": _whole(posted["rule_not_supported_years"]),
+            }
+        )
     if posted["rule_max_level"].strip():
         rules.append(
             {
