@@ -407,6 +407,26 @@ def programs_list(as_json: JsonOpt = False) -> None:
     err.print(f"{len(rows)} program(s).")
 
 
+@programs_app.command("remind")
+def programs_remind(
+    days: Annotated[int, typer.Option("--days", min=0, help="Remind this many days ahead")] = 30,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remind of open follow-ups (사후관리) due within --days days or overdue, once per stage."""
+    from sangsaeng.db import make_engine, make_session_factory, transaction
+    from sangsaeng.programs import project_service, project_views
+
+    engine = make_engine(get_settings().database_url)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            reminded = project_service.remind_follow_ups(
+                session, today=project_views.today(), days_ahead=days
+            )
+    finally:
+        engine.dispose()
+    _emit({"reminded": reminded}, as_json, f"{reminded} follow-up(s) reminded.")
+
+
 def _plain(details: object) -> object:
     if isinstance(details, dict):
         return {k: str(v) for k, v in details.items()}

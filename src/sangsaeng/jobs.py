@@ -91,4 +91,12 @@ def register_tasks(huey: Huey, settings: Settings | None = None, factory=None) -
         with transaction(factory) as session:
             return notifications.send_outbox(session, (settings or get_settings()).smtp_url)
 
+    # 08:05 in Seoul (the schedule runs on UTC): follow-ups due within 30 days or overdue.
+    @huey.periodic_task(crontab(hour="23", minute="5"), name="programs.remind_follow_ups")
+    def remind_follow_ups() -> int:
+        from sangsaeng.programs import project_service, project_views
+
+        with transaction(factory) as session:
+            return project_service.remind_follow_ups(session, today=project_views.today())
+
     huey.run_job = run_job  # type: ignore[attr-defined]

@@ -22,6 +22,7 @@ from sangsaeng.core.i18n import Msg
 from sangsaeng.core.models import Membership, Organization, SupplierLink, User, utcnow
 from sangsaeng.core.policy import Actor, Role
 from sangsaeng.programs import application_service as applications
+from sangsaeng.programs import notices
 from sangsaeng.programs import service as programs
 from sangsaeng.programs.engine import selection
 from sangsaeng.programs.models import (
@@ -73,6 +74,14 @@ def screen(
     application.status = A_UNDER_REVIEW if passed else A_SCREENED_OUT
     application.screening_note = note
     session.flush()
+    if not passed:
+        notices.tell_company(
+            session,
+            application.organization_id,
+            title=Msg("Your application to {program} was screened out.", program=program.name_ko),
+            body=Msg("Reason: {reason}", reason=note),
+            link=f"/applications/{application.id}",
+        )
     record(
         session,
         actor,
@@ -167,6 +176,18 @@ def assign(session: Session, actor: Actor, application_id: int, email: str) -> E
         object_id=application.id,
         organization_id=application.organization_id,
         details={"evaluator": evaluator.id},
+    )
+    notices.tell_user(
+        session,
+        evaluator.id,
+        title=Msg("You have been assigned an application to evaluate."),
+        body=Msg(
+            "{program}: the application of {company}. Declare whether you have a conflict of "
+            "interest before you read and score it.",
+            program=program.name_ko,
+            company=session.get(Organization, application.organization_id).name_ko,
+        ),
+        link=f"/evaluations/{assignment.id}",
     )
     return assignment
 
@@ -421,6 +442,7 @@ def publish(session: Session, actor: Actor, program_id: int) -> Program:
         raise Conflict(Msg("Decide the selection before publishing it."))
     program.results_published_at = utcnow()
     session.flush()
+    _announce_results(session, program)
     record(
         session,
         actor,
@@ -430,6 +452,30 @@ def publish(session: Session, actor: Actor, program_id: int) -> Program:
         organization_id=program.operator_org_id,
     )
     return program
+
+
+def _announce_results(session: Session, program: Program) -> None:
+    """Every ranked applicant learns its outcome and its place in the ranking."""
+    ranked = list(
+        session.scalars(
+            select(Application)
+            .where(Application.program_id == program.id, Application.rank.is_not(None))
+            .order_by(Application.rank)
+        )
+    )
+    for application in ranked:
+        notices.tell_company(
+            session,
+            application.organization_id,
+            title=Msg("The results of {program} are published.", program=program.name_ko),
+            body=Msg(
+                "Your application: {outcome} (rank {rank} of {total}).",
+                outcome=notices.outcome(application.status),
+                rank=application.rank,
+                total=len(ranked),
+            ),
+            link=f"/applications/{application.id}",
+        )
 
 
 def result_for_applicant(session: Session, actor: Actor, application_id: int) -> dict | None:
@@ -493,6 +539,17 @@ def lodge_objection(session: Session, actor: Actor, application_id: int, reason:
     )
     session.add(objection)
     session.flush()
+    notices.tell_operators(
+        session,
+        program,
+        title=Msg(
+            "{company} lodged an objection to the result of {program}.",
+            company=session.get(Organization, application.organization_id).name_ko,
+            program=program.name_ko,
+        ),
+        body=objection.reason,
+        link=f"/programs/{program.id}/objections",
+    )
     record(
         session,
         actor,
@@ -565,6 +622,7 @@ def answer_objection(
     objection.answered_by_id = actor.user_id or None
     objection.answered_at = utcnow()
     session.flush()
+    _tell_answer(session, program, application, objection, changed=new_status is not None)
     record(
         session,
         actor,
@@ -575,3 +633,37 @@ def answer_objection(
         details={"upheld": upheld, "new_status": new_status},
     )
     return objection
+
+
+def _tell_answer(
+    session: Session,
+    program: Program,
+    application: Application,
+    objection: Objection,
+    *,
+    changed: bool,
+) -> None:
+    upheld = objection.status == OBJECTION_UPHELD
+    title = (
+        Msg("Your objection to the result of {program} was upheld.", program=program.name_ko)
+        if upheld
+        else Msg(
+            "Your objection to the result of {program} was dismissed.", program=program.name_ko
+        )
+    )
+    body = (
+        Msg(
+            "Your application is now: {outcome}. The operator's answer: {answer}",
+            outcome=notices.outcome(application.status),
+            answer=objection.answer,
+        )
+        if changed
+        else Msg("The operator's answer: {answer}", answer=objection.answer)
+    )
+    notices.tell_company(
+        session,
+        application.organization_id,
+        title=title,
+        body=body,
+        link=f"/applications/{application.id}",
+    )

@@ -368,6 +368,6 @@ class FollowUp(Base):
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str] = mapped_column(Text, default="")
-    # When the company was reminded that it is due soon, and that it is overdue (once each).
+    # When the reminders were sent that it is due soon and that it is overdue (once each).
     reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     overdue_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from sangsaeng.assessments import service as assessments
@@ -28,6 +28,7 @@ from sangsaeng.core.policy import SYSTEM_ACTOR, Actor, Role
 from sangsaeng.ledger import reports as ledger_reports
 from sangsaeng.ledger import service as ledger
 from sangsaeng.programs import application_service as applications
+from sangsaeng.programs import notices
 from sangsaeng.programs import service as programs
 from sangsaeng.programs.models import (
     A_SELECTED,
@@ -293,6 +294,18 @@ def sign(
         organization_id=project.organization_id,
         details={"agreement": project.agreement_no, "budget": budget},
     )
+    notices.tell_company(
+        session,
+        project.organization_id,
+        title=Msg("Your agreement for {program} has been signed.", program=program.name_ko),
+        body=Msg(
+            "Agreement no. {number}; the project runs from {starts} to {ends}.",
+            number=project.agreement_no,
+            starts=starts_on.isoformat(),
+            ends=ends_on.isoformat(),
+        ),
+        link=f"/projects/{project.id}",
+    )
     return project
 
 
@@ -462,7 +475,24 @@ def submit_milestone(
     milestone.status = M_SUBMITTED
     milestone.submitted_at = utcnow()
     session.flush()
+    notices.tell_operators(
+        session,
+        session.get(Program, project.program_id),
+        title=Msg(
+            "{company} reported a milestone: {milestone}.",
+            company=_company_name(session, project),
+            milestone=notices.milestone_name(milestone.kind),
+        ),
+        body=Msg(
+            "Agreement no. {number}. Approve it or send it back.", number=project.agreement_no
+        ),
+        link=f"/projects/{project.id}",
+    )
     return milestone
+
+
+def _company_name(session: Session, project: Project) -> str:
+    return session.get(Organization, project.organization_id).name_ko
 
 
 def _draws(session: Session, project: Project, milestone: Milestone) -> dict[int, int]:
@@ -545,6 +575,7 @@ def approve_milestone(
             organization_id=project.organization_id,
             details={"milestone": milestone.kind, "paid": sum(draws.values())},
         )
+        _tell_approved(session, project, milestone, provider, sum(draws.values()))
         session.flush()
         if draws:
             entry = ledger.disburse(
@@ -560,6 +591,27 @@ def approve_milestone(
     return milestone
 
 
+def _tell_approved(
+    session: Session, project: Project, milestone: Milestone, provider: Organization, paid: int
+) -> None:
+    body = (
+        Msg("{amount:,} KRW is paid to {provider}.", amount=paid, provider=provider.name_ko)
+        if paid
+        else Msg("No payment is due at this milestone.")
+    )
+    notices.tell_company(
+        session,
+        project.organization_id,
+        title=Msg(
+            "Milestone approved: {milestone} ({number})",
+            milestone=notices.milestone_name(milestone.kind),
+            number=project.agreement_no,
+        ),
+        body=body,
+        link=f"/projects/{project.id}",
+    )
+
+
 def reject_milestone(session: Session, actor: Actor, milestone_id: int, *, note: str) -> Milestone:
     milestone, project = _milestone(session, actor, milestone_id)
     _managed_project(session, actor, project.id)
@@ -573,6 +625,17 @@ def reject_milestone(session: Session, actor: Actor, milestone_id: int, *, note:
     milestone.decided_at = utcnow()
     milestone.decided_by_id = actor.user_id or None
     session.flush()
+    notices.tell_company(
+        session,
+        project.organization_id,
+        title=Msg(
+            "Milestone sent back: {milestone} ({number})",
+            milestone=notices.milestone_name(milestone.kind),
+            number=project.agreement_no,
+        ),
+        body=Msg("What must be fixed: {note}", note=milestone.decision_note),
+        link=f"/projects/{project.id}",
+    )
     return milestone
 
 
@@ -649,6 +712,17 @@ def request_budget_change(
     )
     session.add(change)
     session.flush()
+    notices.tell_operators(
+        session,
+        session.get(Program, project.program_id),
+        title=Msg(
+            "{company} asks to change its budget ({number}).",
+            company=_company_name(session, project),
+            number=project.agreement_no,
+        ),
+        body=Msg("Reason: {reason}", reason=change.reason),
+        link=f"/projects/{project.id}",
+    )
     return change
 
 
@@ -678,6 +752,16 @@ def decide_budget_change(
         organization_id=project.organization_id,
         details={"approved": approve, "after": change.after},
     )
+    notices.tell_company(
+        session,
+        project.organization_id,
+        title=(
+            Msg("Your budget change was approved ({number}).", number=project.agreement_no)
+            if approve
+            else Msg("Your budget change was not approved ({number}).", number=project.agreement_no)
+        ),
+        link=f"/projects/{project.id}",
+    )
     return change
 
 
@@ -691,10 +775,17 @@ def _reason(reason: str) -> str:
 def suspend(session: Session, actor: Actor, project_id: int, *, reason: str) -> Project:
     project, _program = _managed_project(session, actor, project_id)
     _active(project)
+    reason = _reason(reason)  # checked first: a refused suspension leaves the project active
     project.status = P_SUSPENDED
-    project.status_reason = _reason(reason)
+    project.status_reason = reason
     session.flush()
     _audit_status(session, actor, project)
+    _tell_status(
+        session,
+        project,
+        Msg("Your project has been suspended ({number}).", number=project.agreement_no),
+        Msg("Reason: {reason}", reason=project.status_reason),
+    )
     return project
 
 
@@ -705,6 +796,11 @@ def resume(session: Session, actor: Actor, project_id: int) -> Project:
     project.status = P_ACTIVE
     session.flush()
     _audit_status(session, actor, project)
+    _tell_status(
+        session,
+        project,
+        Msg("Your project has been resumed ({number}).", number=project.agreement_no),
+    )
     return project
 
 
@@ -761,7 +857,27 @@ def cancel(
         project.recovered_krw = recover_krw
         session.flush()
     _audit_status(session, actor, project, recovered=recover_krw)
+    _tell_status(
+        session,
+        project,
+        Msg("Your agreement has been cancelled ({number}).", number=project.agreement_no),
+        (
+            Msg(
+                "Reason: {reason} {amount:,} KRW of the payments is recovered.",
+                reason=reason,
+                amount=recover_krw,
+            )
+            if recover_krw
+            else Msg("Reason: {reason}", reason=reason)
+        ),
+    )
     return project
+
+
+def _tell_status(session: Session, project: Project, title: Msg, body: Msg | str = "") -> None:
+    notices.tell_company(
+        session, project.organization_id, title=title, body=body, link=f"/projects/{project.id}"
+    )
 
 
 def _complete(session: Session, project: Project, program: Program) -> None:
@@ -810,6 +926,70 @@ def complete_follow_up(
     follow_up.note = (note or "").strip()[:4000]
     session.flush()
     return follow_up
+
+
+def remind_follow_ups(session: Session, *, today: date, days_ahead: int = 30) -> int:
+    """Remind of every open follow-up due within ``days_ahead`` days, and again once it is
+    overdue: at most once per stage, remembered on the follow-up. The company is told of its KPI
+    report; the program's operators of their site visit. Returns the follow-ups reminded."""
+    rows = session.execute(
+        select(FollowUp, Project)
+        .join(Project, Project.id == FollowUp.project_id)
+        .where(
+            FollowUp.done_at.is_(None),
+            FollowUp.due_on <= today + timedelta(days=days_ahead),
+            Project.status == P_COMPLETED,
+            or_(
+                (FollowUp.due_on >= today) & FollowUp.reminded_at.is_(None),
+                (FollowUp.due_on < today) & FollowUp.overdue_reminded_at.is_(None),
+            ),
+        )
+        .order_by(FollowUp.due_on, FollowUp.id)
+        # Two runs at once (the worker and the CLI) never remind of the same follow-up twice.
+        .with_for_update(of=FollowUp, skip_locked=True)
+    ).all()
+    now = utcnow()
+    for follow_up, project in rows:
+        overdue = follow_up.due_on < today
+        if overdue:
+            follow_up.overdue_reminded_at = now
+        else:
+            follow_up.reminded_at = now
+        _tell_follow_up(session, follow_up, project, overdue=overdue)
+    session.flush()
+    return len(rows)
+
+
+_FOLLOW_UP_TASKS = {"kpi_report": Msg("KPI report"), "site_visit": Msg("Site visit")}
+
+
+def _tell_follow_up(
+    session: Session, follow_up: FollowUp, project: Project, *, overdue: bool
+) -> None:
+    values = {
+        "task": _FOLLOW_UP_TASKS.get(follow_up.kind, follow_up.kind),
+        "year": follow_up.year_no,
+        "number": project.agreement_no,
+        "company": _company_name(session, project),
+    }
+    title = (
+        Msg("Overdue: {task}, year {year} ({number})", **values)
+        if overdue
+        else Msg("Due soon: {task}, year {year} ({number})", **values)
+    )
+    body = Msg("{company}: due on {due}.", due=follow_up.due_on.isoformat(), **values)
+    if follow_up.kind == "site_visit":  # the operator's task (the company cannot record it)
+        notices.tell_operators(
+            session,
+            session.get(Program, project.program_id),
+            title=title,
+            body=body,
+            link=f"/projects/{project.id}",
+        )
+    else:
+        notices.tell_company(
+            session, project.organization_id, title=title, body=body, link=f"/projects/{project.id}"
+        )
 
 
 def _audit_status(session: Session, actor: Actor, project: Project, **details) -> None:
