@@ -280,3 +280,12 @@ def test_the_program_overviews_show_every_stage_and_the_level_change(demo_db):
     assert all(amount > 0 for _org, amount in last.contributions_by_sponsor)
     this = dashboard_service.overview(demo_db, SYSTEM_ACTOR, years[utcnow().year].id)
     assert set(this.active_by_stage) == {"kickoff", "midterm", "completion", "final"}
+
+
+def test_the_made_up_history_notifies_but_mails_nobody(demo_db):
+    from sqlalchemy import func
+
+    from sangsaeng.core.notifications.models import Notification, OutboxEmail
+
+    assert demo_db.scalar(select(func.count()).select_from(Notification)) > 0
+    assert demo_db.scalar(select(func.count()).select_from(OutboxEmail)) == 0

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from sangsaeng.assessments import catalog
@@ -32,6 +32,7 @@ from sangsaeng.core.accounts import service as accounts
 from sangsaeng.core.errors import InvalidInput
 from sangsaeng.core.files.service import LocalStorage
 from sangsaeng.core.models import Membership, Organization, User, utcnow
+from sangsaeng.core.notifications.models import OutboxEmail
 from sangsaeng.core.policy import SYSTEM_ACTOR, Actor, Role
 from sangsaeng.demo import program_plan as plan_
 from sangsaeng.demo.diagnoses import DemoDiagnoses
@@ -210,6 +211,9 @@ def seed_programs(
         _run_projects(ctx, operator, role, ids[role], plans[role])
     _store_milestone_times(ctx)
     _count(ctx, ids)
+    # The services queued an e-mail for every notification of this made-up history; the demo's
+    # addresses are fiction, so none of them may ever be sent (the notifications stay).
+    session.execute(delete(OutboxEmail))
     return ctx.result
 
 
