@@ -982,6 +982,8 @@ ROUTES = [
         OPERATORS_ONLY,
         params=lambda w: {"program_id": w.program_p},
     ),
+    Route("GET", "/programs/{program_id}/overview.xlsx", OPERATORS_ONLY, params=program_p),
+    Route("GET", "/programs/{program_id}/overdue.xlsx", OPERATORS_ONLY, params=program_p),
     Route(
         "GET",
         "/programs/{program_id}/edit",
@@ -1007,6 +1009,11 @@ ROUTES = [
     Route(
         "GET",
         "/sponsor/programs",
+        {"sme_a": 404, "sme_b": 404, "eval_a": 404, "operator": 404},
+    ),
+    Route(
+        "GET",
+        "/sponsor/programs.xlsx",
         {"sme_a": 404, "sme_b": 404, "eval_a": 404, "operator": 404},
     ),
     # --- applications (applicant pages and API)
@@ -1056,6 +1063,7 @@ ROUTES = [
         body=lambda w: {"reason": "평가 점수 산정을 다시 확인해 주십시오."},
     ),
     Route("GET", "/evaluations", {}, sees_foreign=("eval_a",)),
+    Route("GET", "/evaluations.xlsx", {}, sees_foreign=("eval_a",)),
     Route(
         "GET", "/evaluations/{assignment_id}", ASSIGN_B, params=assign_b, sees_foreign=("eval_a",)
     ),
@@ -1075,6 +1083,7 @@ ROUTES = [
         body=sheet_scores,
     ),
     Route("GET", "/providers", {}),
+    Route("GET", "/providers.xlsx", {}),
     Route(
         "POST",
         "/providers",
@@ -1180,6 +1189,7 @@ ROUTES = [
         body=agreement_dates,
     ),
     Route("GET", "/projects", {}),
+    Route("GET", "/projects.xlsx", {}),
     Route("GET", "/projects/{project_id}", PROJECT_A, params=project_a),
     # kickoff_a is already reported: A gets 409; reporting is the company's alone.
     Route(
@@ -1403,6 +1413,7 @@ ROUTES = [
         body=lambda w: {},
     ),
     Route("GET", "/programs/{program_id}/objections", OPERATORS_ONLY, params=program_p),
+    Route("GET", "/programs/{program_id}/objections.xlsx", OPERATORS_ONLY, params=program_p),
     Route(
         "POST",
         "/programs/{program_id}/objections/{objection_id}/answer",

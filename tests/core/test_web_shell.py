@@ -221,6 +221,13 @@ _READ_EVENTS = {
     "assessment.export",
     "assessment.report",
     "application.export",
+    "objection.export",
+    "program.overdue.export",
+    "program.overview.export",
+    "sponsor.programs.export",
+    "evaluation.export",
+    "provider.export",
+    "project.export",
 }
 
 

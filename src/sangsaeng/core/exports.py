@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -39,16 +40,39 @@ def to_csv(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
 
 
 def to_xlsx(headers: Sequence[str], rows: Iterable[Sequence[object]], sheet: str = "data") -> bytes:
+    return to_xlsx_sheets([(sheet, headers, rows)])
+
+
+def to_xlsx_sheets(
+    sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[object]]]],
+) -> bytes:
+    """One workbook, one sheet per (name, headers, rows), in order."""
     workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(sheet[:31])
-    worksheet.append([_xlsx_safe(neutralize(h)) for h in headers])
-    for row in rows:
-        # Strings are written as text cells (never formulas) and still neutralised, because a
-        # user may copy them into a formula bar or re-save the file as CSV.
-        worksheet.append([_xlsx_safe(neutralize(v)) for v in row])
+    used: set[str] = set()
+    for name, headers, rows in sheets:
+        worksheet = workbook.create_sheet(_sheet_title(name, used))
+        worksheet.append([_xlsx_safe(neutralize(h)) for h in headers])
+        for row in rows:
+            # Strings are written as text cells (never formulas) and still neutralised, because
+            # a user may copy them into a formula bar or re-save the file as CSV.
+            worksheet.append([_xlsx_safe(neutralize(v)) for v in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+_SHEET_FORBIDDEN = re.compile(r"[\\/?*\[\]:]")
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    """Excel refuses titles over 31 characters, with []:*?/\\, or repeated (case-insensitive)."""
+    base = _xlsx_safe(_SHEET_FORBIDDEN.sub(" ", name)).strip().strip("'")[:31] or "data"
+    title, n = base, 1
+    while title.casefold() in used:
+        n += 1
+        title = f"{base[: 31 - len(str(n)) - 1]}~{n}"
+    used.add(title.casefold())
+    return title
 
 
 def _xlsx_safe(value: object) -> object:

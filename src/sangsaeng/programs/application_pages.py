@@ -4,19 +4,22 @@ services; ``application_views`` puts their answers into words."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from starlette.datastructures import UploadFile
 
+from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import InvalidInput
-from sangsaeng.core.i18n import Msg
+from sangsaeng.core.i18n import Msg, gettext
+from sangsaeng.core.ids import format_business_no
 from sangsaeng.core.orgs import service as orgs
 from sangsaeng.core.policy import Action, can
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
 from sangsaeng.core.web.forms import field_errors, see_other, spreadsheet_response
-from sangsaeng.core.web.templating import register_template_dir, render
+from sangsaeng.core.web.templating import register_template_dir, render, seoul_time
 from sangsaeng.programs import application_service as applications
 from sangsaeng.programs import application_views as views
 from sangsaeng.programs import evaluation_service as evaluation
@@ -219,6 +222,53 @@ def my_evaluations(request: Request, db: SessionDep, actor: CurrentActor):
     return render(request, "programs/evaluations/list.html", context)
 
 
+def _declaration_text(declaration: str | None) -> str:
+    if declaration == NO_CONFLICT:
+        return gettext("No conflict declared")
+    if declaration == CONFLICT:
+        return gettext("Conflict declared")
+    return gettext("Declaration needed")
+
+
+@router.get("/evaluations.xlsx")
+def my_evaluations_export(db: SessionDep, actor: CurrentActor):
+    headers = [
+        gettext("Program"),
+        gettext("Applicant"),
+        gettext("Assigned (KST)"),
+        gettext("Declaration"),
+        gettext("Declared (KST)"),
+        gettext("Score"),
+        gettext("Scored (KST)"),
+    ]
+    rows = [
+        [
+            program.name_ko,
+            organization.name_ko,
+            _seoul(assignment.assigned_at),
+            _declaration_text(assignment.declaration),
+            _seoul(assignment.declared_at),
+            assignment.score,
+            _seoul(assignment.submitted_at),
+        ]
+        for assignment, _application, program, organization in evaluation.my_assignments(db, actor)
+    ]
+    # The applicants' names leave the platform: logged, as every export of companies' data is.
+    record(
+        db,
+        actor,
+        "evaluation.export",
+        object_type="user",
+        object_id=actor.user_id,
+        details={"rows": len(rows)},
+    )
+    return spreadsheet_response("xlsx", headers, rows, f"evaluations-{date.today().isoformat()}")
+
+
+def _seoul(moment) -> str | None:
+    return seoul_time(moment) if moment else None
+
+
 def _evaluation_context(db, actor, assignment_id: int, posted=None, comments=None, errors=None):
     assignment, application, program, organization = views.assignment_row(db, actor, assignment_id)
     context = {
@@ -306,6 +356,26 @@ def _providers_context(db, actor, errors=None, solution_errors=None, values=None
 def provider_list(request: Request, db: SessionDep, actor: CurrentActor, msg: str = ""):
     context = {**_providers_context(db, actor), "notice": _notice(msg)}
     return render(request, "programs/providers/list.html", context)
+
+
+@router.get("/providers.xlsx")
+def provider_export(db: SessionDep, actor: CurrentActor):
+    """The registry, one row per solution (a provider without solutions keeps one row)."""
+    headers = [
+        gettext("Solution provider"),
+        gettext("Business registration no."),
+        gettext("Solution"),
+        gettext("Type"),
+        gettext("Description of the solution"),
+    ]
+    rows = []
+    for row in applications.list_providers(db, actor):
+        company = [row.organization.name_ko, format_business_no(row.organization.business_no)]
+        rows.extend([*company, s.name, s.solution_type, s.description] for s in row.solutions)
+        if not row.solutions:
+            rows.append([*company, None, None, None])
+    record(db, actor, "provider.export", object_type="provider", details={"rows": len(rows)})
+    return spreadsheet_response("xlsx", headers, rows, f"providers-{date.today().isoformat()}")
 
 
 @router.post("/providers", dependencies=[CsrfChecked])

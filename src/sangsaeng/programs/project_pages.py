@@ -13,6 +13,7 @@ from pathlib import Path
 from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 
+from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import Conflict, InvalidInput
 from sangsaeng.core.files import service as files
 from sangsaeng.core.i18n import Msg, gettext
@@ -325,6 +326,50 @@ async def sign(
 def my_projects(request: Request, db: SessionDep, actor: CurrentActor):
     context = {"rows": views.my_project_rows(db, actor), **_label_functions()}
     return render(request, "programs/projects/mine.html", context)
+
+
+@router.get("/projects.xlsx")
+def my_projects_export(db: SessionDep, actor: CurrentActor):
+    labels = _label_functions()
+    status, kind = labels["project_status_label"], labels["milestone_kind_label"]
+    headers = [
+        gettext("Program"),
+        gettext("Agreement no."),
+        gettext("Status"),
+        gettext("Total (KRW)"),
+        gettext("Paid (KRW)"),
+        gettext("Next milestone"),
+        gettext("Due"),
+        gettext("Overdue"),
+        gettext("Starts"),
+        gettext("Ends"),
+    ]
+    rows = []
+    for r, program in views.my_project_rows(db, actor):
+        p, nxt = r.project, r.next_milestone
+        rows.append(
+            [
+                program.name_ko,
+                p.agreement_no,
+                status(p.status),
+                p.total_krw,
+                r.paid,
+                kind(nxt.kind) if nxt else None,
+                nxt.due_on.isoformat() if nxt else None,
+                gettext("Overdue") if r.overdue else None,
+                p.starts_on.isoformat(),
+                p.ends_on.isoformat(),
+            ]
+        )
+    record(
+        db,
+        actor,
+        "project.export",
+        object_type="user",
+        object_id=actor.user_id,
+        details={"rows": len(rows)},
+    )
+    return spreadsheet_response("xlsx", headers, rows, f"projects-{date.today().isoformat()}")
 
 
 # --- one project --------------------------------------------------------------------------------

@@ -12,11 +12,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
+from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import Conflict, InvalidInput
-from sangsaeng.core.i18n import Msg
+from sangsaeng.core.i18n import Msg, gettext
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
 from sangsaeng.core.web.forms import field_errors, see_other, spreadsheet_response
-from sangsaeng.core.web.templating import register_template_dir, render
+from sangsaeng.core.web.templating import register_template_dir, render, seoul_time
 from sangsaeng.programs import evaluation_service as evaluation
 from sangsaeng.programs import selection_presenter as presenter
 
@@ -282,6 +283,47 @@ def objection_list(
     request: Request, db: SessionDep, actor: CurrentActor, program_id: int, msg: str = ""
 ):
     return _objections_page(request, db, actor, program_id, notice=_notice(msg))
+
+
+@router.get("/programs/{program_id}/objections.xlsx")
+def objection_export(db: SessionDep, actor: CurrentActor, program_id: int):
+    program = presenter.managed_program(db, actor, program_id)
+    rows = presenter.objection_rows(db, actor, program_id)
+    headers = [
+        gettext("Company"),
+        gettext("Application no."),
+        gettext("Application title"),
+        gettext("Lodged (KST)"),
+        gettext("Reason"),
+        gettext("Status"),
+        gettext("Answer"),
+        gettext("Answered (KST)"),
+    ]
+    table = [
+        [
+            r.organization.name_ko,
+            r.application.id,
+            r.application.title,
+            seoul_time(r.objection.lodged_at),
+            r.objection.reason,
+            str(presenter.OBJECTION_LABELS.get(r.objection.status, r.objection.status)),
+            r.objection.answer or None,
+            seoul_time(r.objection.answered_at) if r.objection.answered_at else None,
+        ]
+        for r in rows
+    ]
+    # Objections quote the companies' own words: every export of them is logged.
+    record(
+        db,
+        actor,
+        "objection.export",
+        object_type="program",
+        object_id=program.id,
+        organization_id=program.operator_org_id,
+        details={"rows": len(table)},
+    )
+    name = f"objections-{program.id}-{date.today().isoformat()}"
+    return spreadsheet_response("xlsx", headers, table, name)
 
 
 @router.post("/programs/{program_id}/objections/{objection_id}/answer", dependencies=[CsrfChecked])
