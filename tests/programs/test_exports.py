@@ -100,7 +100,7 @@ def test_the_operator_exports_objections_overdue_items_and_the_overview(db, make
     assert rows[1:] == [
         (
             _korean("Milestone"),
-            f"{project.agreement_no} kickoff",
+            f"{project.agreement_no} 착수",
             (date.today() - timedelta(days=3)).isoformat(),
             3,
         )

@@ -65,6 +65,19 @@ def _label(table: dict, key: str) -> str:
     return str(table.get(key, key))
 
 
+FOLLOW_UP_KIND = {"kpi_report": Msg("KPI report"), "site_visit": Msg("Site visit")}
+
+
+def overdue_item(item: dashboards.Overdue) -> str:
+    """An overdue item in words: its agreement (or objection) and what is late."""
+    if item.kind == "milestone":
+        return f"{item.reference} {_label(MILESTONE_KIND, item.what)}"
+    if item.kind == "follow_up":
+        year = gettext("year {n}", n=item.year_no)
+        return f"{item.reference} {_label(FOLLOW_UP_KIND, item.what)} ({year})"
+    return item.reference
+
+
 def _bar(chart_id: str, title: str, counts: dict[str, int]) -> dict:
     return {
         "id": chart_id,
@@ -111,6 +124,7 @@ def program_overview(request: Request, db: SessionDep, actor: CurrentActor, prog
         "milestone_kind": lambda k: _label(MILESTONE_KIND, k),
         "rule_kind": lambda k: _label(RULE_KIND, k),
         "overdue_kind": lambda k: _label(OVERDUE_KIND, k),
+        "overdue_item": overdue_item,
         "level_name": lambda k: level_names.get(k, k),
     }
     return render(request, "programs/overview.html", context)
@@ -137,7 +151,7 @@ def _workbook(body: bytes, basename: str) -> Response:
 def _overdue_table(board: dashboards.Overview) -> tuple[list[str], list[list]]:
     headers = [gettext("Kind"), gettext("Overdue item"), gettext("Due"), gettext("Days late")]
     rows = [
-        [_label(OVERDUE_KIND, o.kind), o.label, o.due_on.isoformat(), o.days_late]
+        [_label(OVERDUE_KIND, o.kind), overdue_item(o), o.due_on.isoformat(), o.days_late]
         for o in board.overdue
     ]
     return headers, rows

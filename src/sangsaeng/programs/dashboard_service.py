@@ -58,7 +58,9 @@ class Overdue:
     kind: str  # milestone, follow_up, objection
     project_id: int | None
     application_id: int | None
-    label: str
+    reference: str  # the agreement number, or the application number of an objection
+    what: str | None  # the milestone or follow-up kind (a code the pages put in words)
+    year_no: int | None  # the follow-up year
     due_on: date
     days_late: int
 
@@ -242,7 +244,9 @@ def _overdue(session: Session, program: Program, today: date) -> list[Overdue]:
                 "milestone",
                 project.id,
                 project.application_id,
-                f"{project.agreement_no} {milestone.kind}",
+                project.agreement_no,
+                milestone.kind,
+                None,
                 milestone.due_on,
                 (today - milestone.due_on).days,
             )
@@ -262,7 +266,9 @@ def _overdue(session: Session, program: Program, today: date) -> list[Overdue]:
                 "follow_up",
                 project.id,
                 project.application_id,
-                f"{project.agreement_no} {follow_up.kind} {follow_up.year_no}",
+                project.agreement_no,
+                follow_up.kind,
+                follow_up.year_no,
                 follow_up.due_on,
                 (today - follow_up.due_on).days,
             )
@@ -282,6 +288,8 @@ def _overdue(session: Session, program: Program, today: date) -> list[Overdue]:
                     None,
                     objection.application_id,
                     f"#{objection.application_id}",
+                    None,
+                    None,
                     due,
                     (today - due).days,
                 )

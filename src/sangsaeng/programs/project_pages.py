@@ -274,9 +274,22 @@ def projects_export(db: SessionDep, actor: CurrentActor, program_id: int, status
         gettext("Starts"),
         gettext("Ends"),
     ]
-    return spreadsheet_response(
-        "xlsx", headers, views.project_export_rows(rows), f"program-{program_id}-projects"
+    labels = _label_functions()
+    body = views.project_export_rows(
+        rows,
+        labels["project_status_label"],
+        labels["milestone_kind_label"],
+        gettext("Overdue"),
     )
+    record(
+        db,
+        actor,
+        "project.export",
+        object_type="program",
+        object_id=program_id,
+        details={"rows": len(body)},
+    )
+    return spreadsheet_response("xlsx", headers, body, f"program-{program_id}-projects")
 
 
 @router.post(

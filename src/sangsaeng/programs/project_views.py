@@ -307,7 +307,10 @@ def my_project_rows(db: Session, actor: Actor) -> list[tuple[ProjectRow, Program
     return list(zip(rows, [prog for _p, prog in found], strict=True))
 
 
-def project_export_rows(rows: list[ProjectRow]) -> list[list]:
+def project_export_rows(
+    rows: list[ProjectRow], status_label, kind_label, overdue: str
+) -> list[list]:
+    """Spreadsheet rows in the reader's words (labels passed in by the page)."""
     out = []
     for r in rows:
         p, nxt = r.project, r.next_milestone
@@ -316,13 +319,13 @@ def project_export_rows(rows: list[ProjectRow]) -> list[list]:
                 p.agreement_no,
                 r.company,
                 r.provider,
-                p.status,
+                status_label(p.status),
                 p.total_krw,
                 r.paid,
                 r.held,
-                nxt.kind if nxt else "",
+                kind_label(nxt.kind) if nxt else "",
                 nxt.due_on.isoformat() if nxt else "",
-                "overdue" if r.overdue else "",
+                overdue if r.overdue else "",
                 p.starts_on.isoformat(),
                 p.ends_on.isoformat(),
             ]
