@@ -53,6 +53,11 @@ class Kpi:
     direction: str  # "higher" or "lower" is better
     min_value: float | None
     max_value: float | None
+    category: str = "operations"  # "operations" (공정·품질) or "business" (경영 성과)
+    # How an improvement is computed: "relative" — the change as a fraction of the value before,
+    # signed so that better is positive (defect rate: (before − after) / before); "difference"
+    # — the change itself, signed the same way (counts that may start at 0: hires, incidents).
+    improvement: str = "relative"
 
     @property
     def name(self) -> str:
@@ -200,6 +205,8 @@ def kpis() -> dict[str, Kpi]:
                 direction=row["direction"],
                 min_value=float(row["min_value"]) if row["min_value"] else None,
                 max_value=float(row["max_value"]) if row["max_value"] else None,
+                category=row.get("category") or "operations",
+                improvement=row.get("improvement") or "relative",
             )
             for row in csv.DictReader(handle)
         }

@@ -1,0 +1,1 @@
+"""Outcomes: KPIs before and after, verification, and the program performance report."""

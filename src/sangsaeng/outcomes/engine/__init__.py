@@ -1,0 +1,1 @@
+"""Pure computations of outcomes: no database, web or settings."""
