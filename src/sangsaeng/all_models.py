@@ -8,4 +8,5 @@ from sangsaeng.core.imports import models as import_models  # noqa: F401
 from sangsaeng.core.jobs import models as jobs_models  # noqa: F401
 from sangsaeng.core.notifications import models as notification_models  # noqa: F401
 from sangsaeng.ledger import models as ledger_models  # noqa: F401
+from sangsaeng.outcomes import models as outcome_models  # noqa: F401
 from sangsaeng.programs import models as program_models  # noqa: F401

@@ -1,0 +1,206 @@
+"""KPI measurements of projects: reported by the company (or its program's operators), checked
+as they arrive, verified or rejected by the program's operators.
+
+A value's source (self-reported, auto-measured, imported) and its status (reported, verified,
+rejected with a reason) are stored with it and always shown; impossible values are refused with
+the field and the reason, suspicious ones are stored with a flag for the verifier.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sangsaeng.core import reference
+from sangsaeng.core.audit.service import record as audit
+from sangsaeng.core.errors import Conflict, Forbidden, InvalidInput, NotFound
+from sangsaeng.core.files import service as files
+from sangsaeng.core.i18n import Msg
+from sangsaeng.core.models import utcnow
+from sangsaeng.core.policy import Actor, Role
+from sangsaeng.outcomes.engine import checks
+from sangsaeng.outcomes.models import (
+    REJECTED,
+    REPORTED,
+    SOURCES,
+    STAGES,
+    VERIFIED,
+    KpiMeasurement,
+)
+from sangsaeng.programs import project_service as projects
+from sangsaeng.programs import service as programs
+
+
+def _manages(session: Session, actor: Actor, project) -> bool:
+    program = programs.get_program(session, actor, project.program_id)
+    return programs.can_manage(session, actor, program)
+
+
+def _is_company(actor: Actor, project) -> bool:
+    return project.organization_id in actor.org_ids(Role.SME, Role.SPONSOR, Role.OPERATOR)
+
+
+@dataclass(frozen=True)
+class Report:
+    kpi_code: str
+    stage: str
+    period_start: date
+    period_end: date
+    value: float
+    unit: str
+    year_no: int | None = None
+    source: str = "self"
+    evidence: tuple[str, ...] = ()
+
+
+def _standing(session: Session, project_id: int, kpi_code: str) -> list[KpiMeasurement]:
+    """The project's values of one KPI that count (not rejected), oldest period first."""
+    return list(
+        session.scalars(
+            select(KpiMeasurement)
+            .where(
+                KpiMeasurement.project_id == project_id,
+                KpiMeasurement.kpi_code == kpi_code,
+                KpiMeasurement.status != REJECTED,
+            )
+            .order_by(KpiMeasurement.period_end, KpiMeasurement.id)
+        )
+    )
+
+
+def report(session: Session, actor: Actor, project_id: int, values: Report) -> KpiMeasurement:
+    """Record one value; refused (nothing stored) when impossible, flagged when suspicious."""
+    project = projects.get_project(session, actor, project_id)
+    if not (_is_company(actor, project) or _manages(session, actor, project)):
+        raise Forbidden()
+    kpi = reference.kpis().get(values.kpi_code)
+    errors: dict[str, Msg] = {}
+    if kpi is None:
+        raise InvalidInput({"kpi_code": Msg("Choose KPIs from the catalogue.")})
+    if values.stage not in STAGES:
+        errors["stage"] = Msg("Choose a listed value.")
+    if values.source not in SOURCES:
+        errors["source"] = Msg("Choose a listed value.")
+    if values.stage == "follow_up" and not (values.year_no and values.year_no >= 1):
+        errors["year_no"] = Msg("Enter a whole number of at least 1.")
+    standing = _standing(session, project.id, kpi.code)
+    baseline = next((m for m in standing if m.stage == "baseline"), None)
+    if values.stage != "baseline" and baseline is None:
+        errors["stage"] = Msg("Report the baseline of this KPI first.")
+    verdict = checks.check(
+        checks.KpiSpec(kpi.code, kpi.unit, kpi.min_value, kpi.max_value),
+        checks.Reported(values.value, values.unit, values.period_start, values.period_end),
+        baseline=_as_reported(baseline) if values.stage != "baseline" else None,
+        previous=standing[-1].value if standing else None,
+    )
+    for field, (msgid, params) in verdict.refused.items():
+        errors[field] = Msg(msgid, **params)
+    for file_id in values.evidence:
+        stored = files.get(session, actor, file_id)
+        if stored.organization_id != project.organization_id:
+            errors["evidence"] = Msg("Upload the files for this organization first.")
+    if errors:
+        raise InvalidInput(errors)
+    measurement = KpiMeasurement(
+        project_id=project.id,
+        organization_id=project.organization_id,
+        kpi_code=kpi.code,
+        stage=values.stage,
+        year_no=values.year_no if values.stage == "follow_up" else None,
+        period_start=values.period_start,
+        period_end=values.period_end,
+        value=values.value,
+        unit=kpi.unit,
+        source=values.source,
+        status=REPORTED,
+        flags=[[msgid, params] for msgid, params in verdict.flags],
+        evidence=list(values.evidence),
+        reported_by_id=actor.user_id or None,
+    )
+    session.add(measurement)
+    session.flush()
+    audit(
+        session,
+        actor,
+        "kpi.report",
+        object_type="project",
+        object_id=project.id,
+        organization_id=project.organization_id,
+        details={"kpi": kpi.code, "stage": values.stage, "value": values.value},
+    )
+    return measurement
+
+
+def _as_reported(m: KpiMeasurement | None) -> checks.Reported | None:
+    if m is None:
+        return None
+    return checks.Reported(m.value, m.unit, m.period_start, m.period_end)
+
+
+def _decidable(session: Session, actor: Actor, measurement_id: int) -> KpiMeasurement:
+    measurement = session.get(KpiMeasurement, measurement_id)
+    if measurement is None:
+        raise NotFound()
+    project = projects.get_project(session, actor, measurement.project_id)
+    if not _manages(session, actor, project):
+        raise Forbidden()
+    if measurement.status != REPORTED:
+        raise Conflict(Msg("This value has already been decided."))
+    return measurement
+
+
+def verify(session: Session, actor: Actor, measurement_id: int) -> KpiMeasurement:
+    """The program's operator confirms the value against its evidence."""
+    measurement = _decidable(session, actor, measurement_id)
+    measurement.status = VERIFIED
+    measurement.decided_by_id = actor.user_id or None
+    measurement.decided_at = utcnow()
+    session.flush()
+    audit(
+        session,
+        actor,
+        "kpi.verify",
+        object_type="project",
+        object_id=measurement.project_id,
+        organization_id=measurement.organization_id,
+        details={"measurement": measurement.id},
+    )
+    return measurement
+
+
+def reject(session: Session, actor: Actor, measurement_id: int, reason: str) -> KpiMeasurement:
+    measurement = _decidable(session, actor, measurement_id)
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise InvalidInput({"reason": Msg("State the reason in at least {n} characters.", n=5)})
+    measurement.status = REJECTED
+    measurement.rejection_reason = reason[:4000]
+    measurement.decided_by_id = actor.user_id or None
+    measurement.decided_at = utcnow()
+    session.flush()
+    audit(
+        session,
+        actor,
+        "kpi.reject",
+        object_type="project",
+        object_id=measurement.project_id,
+        organization_id=measurement.organization_id,
+        details={"measurement": measurement.id},
+    )
+    return measurement
+
+
+def measurements_of(session: Session, actor: Actor, project_id: int) -> list[KpiMeasurement]:
+    """A project's values, rejected ones included (with their reasons), for those who may read
+    the project: its company and its program's operators."""
+    project = projects.get_project(session, actor, project_id)
+    return list(
+        session.scalars(
+            select(KpiMeasurement)
+            .where(KpiMeasurement.project_id == project.id)
+            .order_by(KpiMeasurement.kpi_code, KpiMeasurement.period_end, KpiMeasurement.id)
+        )
+    )
