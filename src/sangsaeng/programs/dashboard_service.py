@@ -50,6 +50,8 @@ class SourceFunds:
     held: int
     disbursed: int
     recovered: int
+    reversed: int  # the signed sum of reversing entries on the account
+    balance: int
     free: int
 
 
@@ -117,6 +119,8 @@ def fund_figures(session: Session, program: Program) -> list[SourceFunds]:
                 held=f.held if f else 0,
                 disbursed=-kinds.get("disbursement", 0),
                 recovered=kinds.get("recovery", 0),
+                reversed=kinds.get("reversal", 0),
+                balance=f.balance if f else 0,
                 free=f.free if f else 0,
             )
         )

@@ -894,17 +894,10 @@ def _complete(session: Session, project: Project, program: Program) -> None:
 
 def schedule_follow_ups(session: Session, project: Project, years: int, completed_on: date) -> None:
     for year_no in range(1, years + 1):
-        due = _add_years(completed_on, year_no)
+        due = programs.add_years(completed_on, year_no)
         for kind in FOLLOW_UP_KINDS:
             session.add(FollowUp(project_id=project.id, year_no=year_no, kind=kind, due_on=due))
     session.flush()
-
-
-def _add_years(day: date, years: int) -> date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def complete_follow_up(

@@ -19,6 +19,7 @@ from sangsaeng.core.models import Organization
 from sangsaeng.core.policy import SYSTEM_ACTOR, Actor, Role
 from sangsaeng.ledger import reports as ledger_reports
 from sangsaeng.programs import application_service as applications
+from sangsaeng.programs import dashboard_service as dashboards
 from sangsaeng.programs import project_service as projects
 from sangsaeng.programs import service as programs
 from sangsaeng.programs.models import (
@@ -122,36 +123,14 @@ def funds_of(db: Session, actor: Actor, program: Program) -> Funds:
     held for agreements, disbursed to providers, recovered (환수), balance and free balance —
     the signed sums of the ledger postings on the program's fund accounts, by entry kind."""
     cash = [s for s in programs.sources(db, program) if not s.in_kind]
-    codes = {s.code: projects.fund_code(program.id, s.code) for s in cash}
-    figures = ledger_reports.figures(db, actor, codes.values())
-    rows = []
-    for source in cash:
-        f = figures.get(codes[source.code])
-        by_kind = f.by_kind if f else {}
-        rows.append(
-            SourceFigures(
-                code=source.code,
-                name=source.name_ko,
-                contributed=by_kind.get("contribution", 0),
-                held=f.held if f else 0,
-                disbursed=-by_kind.get("disbursement", 0),
-                recovered=by_kind.get("recovery", 0),
-                reversed=by_kind.get("reversal", 0),
-                balance=f.balance if f else 0,
-                free=f.free if f else 0,
-            )
-        )
+    rows = [
+        SourceFigures(**{k: v for k, v in vars(f).items() if k != "in_kind"})
+        for f in dashboards.fund_figures(db, program)
+        if not f.in_kind
+    ]
     total = SourceFigures(code="", name="")
     for row in rows:
-        for name in (
-            "contributed",
-            "held",
-            "disbursed",
-            "recovered",
-            "reversed",
-            "balance",
-            "free",
-        ):
+        for name in _SUMMED:
             setattr(total, name, getattr(total, name) + getattr(row, name))
     entries, complete = _program_entries(db, actor, program.id)
     return Funds(rows, total, _contributors(db, program, cash, entries), entries, complete)

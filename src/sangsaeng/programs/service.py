@@ -277,7 +277,8 @@ def _add_parts(
     session.flush()
 
 
-def _next_year(day, years: int = 1):
+def add_years(day, years: int = 1):
+    """The same day ``years`` later (28 February for 29 February)."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
@@ -303,8 +304,8 @@ def copy_program(session: Session, actor: Actor, program_id: int) -> Program:
         year=year,
         operator_org_id=original.operator_org_id,
         status=DRAFT,
-        opens_on=_next_year(original.opens_on),
-        closes_at=_next_year(original.closes_at),
+        opens_on=add_years(original.opens_on),
+        closes_at=add_years(original.closes_at),
         copied_from_id=original.id,
         created_by_id=actor.user_id or None,
         **{f: getattr(original, f) for f in copied_fields},
