@@ -71,12 +71,21 @@ def _standing(session: Session, project_id: int, kpi_code: str) -> list[KpiMeasu
     )
 
 
-def report(session: Session, actor: Actor, project_id: int, values: Report) -> KpiMeasurement:
-    """Record one value; refused (nothing stored) when impossible, flagged when suspicious."""
-    project = projects.get_project(session, actor, project_id)
+def prepare(
+    session: Session,
+    actor: Actor,
+    project,
+    values: Report,
+    *,
+    catalogue: dict[str, reference.Kpi] | None = None,
+    standing: list[KpiMeasurement] | None = None,
+) -> KpiMeasurement:
+    """Check one value of ``project`` with every rule and return it unsaved; raise InvalidInput
+    with each field's reason when it is impossible. The form, the API and the sheet import all
+    come through here, so they accept and refuse the same values."""
     if not (_is_company(actor, project) or _manages(session, actor, project)):
         raise Forbidden()
-    kpi = reference.kpis().get(values.kpi_code)
+    kpi = (catalogue if catalogue is not None else reference.kpis()).get(values.kpi_code)
     errors: dict[str, Msg] = {}
     if kpi is None:
         raise InvalidInput({"kpi_code": Msg("Choose KPIs from the catalogue.")})
@@ -86,7 +95,8 @@ def report(session: Session, actor: Actor, project_id: int, values: Report) -> K
         errors["source"] = Msg("Choose a listed value.")
     if values.stage == "follow_up" and not (values.year_no and values.year_no >= 1):
         errors["year_no"] = Msg("Enter a whole number of at least 1.")
-    standing = _standing(session, project.id, kpi.code)
+    if standing is None:
+        standing = _standing(session, project.id, kpi.code)
     baseline = next((m for m in standing if m.stage == "baseline"), None)
     if values.stage != "baseline" and baseline is None:
         errors["stage"] = Msg("Report the baseline of this KPI first.")
@@ -104,7 +114,7 @@ def report(session: Session, actor: Actor, project_id: int, values: Report) -> K
             errors["evidence"] = Msg("Upload the files for this organization first.")
     if errors:
         raise InvalidInput(errors)
-    measurement = KpiMeasurement(
+    return KpiMeasurement(
         project_id=project.id,
         organization_id=project.organization_id,
         kpi_code=kpi.code,
@@ -120,6 +130,12 @@ def report(session: Session, actor: Actor, project_id: int, values: Report) -> K
         evidence=list(values.evidence),
         reported_by_id=actor.user_id or None,
     )
+
+
+def report(session: Session, actor: Actor, project_id: int, values: Report) -> KpiMeasurement:
+    """Record one value; refused (nothing stored) when impossible, flagged when suspicious."""
+    project = projects.get_project(session, actor, project_id)
+    measurement = prepare(session, actor, project, values)
     session.add(measurement)
     session.flush()
     audit(
@@ -129,7 +145,7 @@ def report(session: Session, actor: Actor, project_id: int, values: Report) -> K
         object_type="project",
         object_id=project.id,
         organization_id=project.organization_id,
-        details={"kpi": kpi.code, "stage": values.stage, "value": values.value},
+        details={"kpi": measurement.kpi_code, "stage": values.stage, "value": values.value},
     )
     return measurement
 
