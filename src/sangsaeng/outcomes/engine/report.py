@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from sangsaeng.outcomes.engine.improvement import (
     N_,
     RELATIVE,
@@ -23,7 +25,12 @@ from sangsaeng.outcomes.engine.improvement import (
     improvement,
     target_achievement,
 )
-from sangsaeng.outcomes.engine.summary import BOOTSTRAP_RESAMPLES, Summary, summarize
+from sangsaeng.outcomes.engine.summary import (
+    BOOTSTRAP_RESAMPLES,
+    Summary,
+    describe,
+    joint_bootstrap_cis,
+)
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,11 @@ class Report:
 
 SUMMED = ("new_hires", "investment")
 
+SUMMARY_METHOD = N_(
+    "mean over companies; median; 10 % trimmed mean; 95 % percentile bootstrap interval of the "
+    "mean ({resamples} resamples of companies, drawn jointly for every figure, seed {seed})"
+)
+
 # How every figure was computed (pages translate it with the same parameters).
 METHOD = N_(
     "Verified before/after pairs only. Improvement per KPI signed so that better is positive "
@@ -125,28 +137,28 @@ def build_report(
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = 0,
 ) -> Report:
-    averages: dict[int, float | None] = {}
-    per_kpi: dict[str, list[float]] = defaultdict(list)
-    achievements: list[float] = []
+    averages: list[float | None] = []
+    per_kpi: dict[str, dict[int, float]] = defaultdict(dict)  # KPI → company index → value
+    achieved: dict[int, list[float]] = defaultdict(list)  # company index → its achievements
     effect_total, valued, missing = 0.0, 0, 0
     formulas: dict[str, str] = {}
     totals: dict[str, list[float]] = defaultdict(list)
-    for company in companies:
+    for index, company in enumerate(companies):
         relative: dict[str, float | None] = {}
         for code, pair in company.pairs.items():
             rule = rules[code]
             value = improvement(rule.improvement, rule.direction, pair.before, pair.after)
             if value is not None:
-                per_kpi[code].append(value)
+                per_kpi[code][index] = value
             if rule.improvement == RELATIVE:
                 relative[code] = value
             if pair.target is not None:
                 reached = target_achievement(rule.direction, pair.before, pair.target, pair.after)
                 if reached is not None:
-                    achievements.append(reached)
+                    achieved[index].append(reached)
             if code in SUMMED:
                 totals[code].append(pair.after)
-        averages[company.company_id] = company_average(relative)
+        averages.append(company_average(relative))
         before = {c: p.before for c, p in company.pairs.items()}
         after = {c: p.after for c, p in company.pairs.items()}
         parts, lacking = financial_effect(before, after, company.inputs)
@@ -156,26 +168,53 @@ def build_report(
             formulas.update({p.kind: p.formula for p in parts})
         elif lacking:
             missing += 1
-    breakdowns: dict[str, dict[str, Summary]] = {}
-    names = sorted({name for c in companies for name in c.groups})
-    for name in names:
-        grouped: dict[str, list[float | None]] = defaultdict(list)
-        for company in companies:
-            if name in company.groups:
-                grouped[company.groups[name]].append(averages[company.company_id])
-        breakdowns[name] = {
-            group: summarize(values, resamples=resamples, seed=seed)
-            for group, values in sorted(grouped.items())
-        }
+
+    # Every statistic is a mean of per-company sums over per-company counts, so that one joint
+    # bootstrap of companies gives all the intervals.
+    columns: list[tuple[dict[int, float], dict[int, int]]] = []
+    defined = {i: v for i, v in enumerate(averages) if v is not None}
+    columns.append((defined, dict.fromkeys(defined, 1)))
+    kpi_codes = sorted(per_kpi)
+    for code in kpi_codes:
+        columns.append((per_kpi[code], dict.fromkeys(per_kpi[code], 1)))
+    columns.append(
+        ({i: sum(v) for i, v in achieved.items()}, {i: len(v) for i, v in achieved.items()})
+    )
+    groups: list[tuple[str, str, dict[int, float]]] = []
+    for name in sorted({name for c in companies for name in c.groups}):
+        members: dict[str, dict[int, float]] = defaultdict(dict)
+        for index, company in enumerate(companies):
+            if name in company.groups and averages[index] is not None:
+                members[company.groups[name]][index] = averages[index]
+        for group in sorted(members):
+            groups.append((name, group, members[group]))
+            columns.append((members[group], dict.fromkeys(members[group], 1)))
+    sums = np.zeros((len(companies), len(columns)))
+    counts = np.zeros((len(companies), len(columns)))
+    for j, (column_sums, column_counts) in enumerate(columns):
+        for i, value in column_sums.items():
+            sums[i, j] = value
+            counts[i, j] = column_counts[i]
+    cis = joint_bootstrap_cis(sums, counts, resamples=resamples, seed=seed)
+    method = SUMMARY_METHOD.format(resamples=resamples, seed=seed)
+
+    breakdowns: dict[str, dict[str, Summary]] = defaultdict(dict)
+    first_group = 2 + len(kpi_codes)
+    for offset, (name, group, members) in enumerate(groups):
+        breakdowns[name][group] = describe(
+            list(members.values()), cis[first_group + offset], method
+        )
     return Report(
         n_participants=n_participants,
         n_verified=sum(1 for c in companies if c.pairs),
-        avg_improvement=summarize(list(averages.values()), resamples=resamples, seed=seed),
+        avg_improvement=describe(list(defined.values()), cis[0], method),
         kpis={
-            code: summarize(values, resamples=resamples, seed=seed)
-            for code, values in sorted(per_kpi.items())
+            code: describe(list(per_kpi[code].values()), cis[1 + j], method)
+            for j, code in enumerate(kpi_codes)
         },
-        target_achievement=summarize(achievements, resamples=resamples, seed=seed),
+        target_achievement=describe(
+            [v for values in achieved.values() for v in values], cis[1 + len(kpi_codes)], method
+        ),
         financial_effect=FinancialEffect(
             total=effect_total,
             per_company=effect_total / valued if valued else None,
@@ -184,6 +223,6 @@ def build_report(
             formulas=formulas,
         ),
         totals={k: (float(sum(v)), len(v)) for k, v in sorted(totals.items())},
-        breakdowns=breakdowns,
+        breakdowns=dict(breakdowns),
         method=METHOD.format(resamples=resamples, seed=seed),
     )

@@ -79,3 +79,62 @@ def summarize(
         ci=ci,
         method=method,
     )
+
+
+def joint_bootstrap_cis(
+    sums: np.ndarray,
+    counts: np.ndarray,
+    *,
+    resamples: int = BOOTSTRAP_RESAMPLES,
+    seed: int = 0,
+    level: float = 0.95,
+) -> list[tuple[float, float] | None]:
+    """Percentile bootstrap intervals of several means at once, resampling companies.
+
+    ``sums`` and ``counts`` are (companies × statistics): statistic j's estimate is
+    Σ sums[:, j] / Σ counts[:, j] (a company without the value has count 0). Every resample
+    draws the same companies for every statistic, so a company's values move together (a
+    cluster bootstrap), and the draws are turned into per-company weights so that all statistics
+    come from one matrix product — 30,000 companies × 2,000 resamples × dozens of statistics
+    in about a second. A statistic with fewer than 2 companies gets no interval.
+    """
+    n, k = sums.shape
+    if n == 0 or k == 0:
+        return [None] * k
+    rng = np.random.default_rng(seed)
+    means = np.empty((resamples, k))
+    block = max(1, 4_000_000 // n)
+    for start in range(0, resamples, block):
+        size = min(resamples, start + block) - start
+        picks = rng.integers(0, n, size=(size, n))
+        picks += np.arange(size)[:, None] * n
+        weights = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n).astype(float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[start : start + size] = (weights @ sums) / (weights @ counts)
+    tail = (1 - level) / 2 * 100
+    intervals: list[tuple[float, float] | None] = []
+    companies = (counts > 0).sum(axis=0)
+    for j in range(k):
+        column = means[:, j]
+        column = column[~np.isnan(column)]
+        if companies[j] < 2 or len(column) == 0:
+            intervals.append(None)
+            continue
+        low, high = np.percentile(column, [tail, 100 - tail])
+        intervals.append((float(low), float(high)))
+    return intervals
+
+
+def describe(values: Sequence[float], ci: tuple[float, float] | None, method: str) -> Summary:
+    """A summary of defined values with an interval computed elsewhere (the joint bootstrap)."""
+    data = np.asarray(values, dtype=float)
+    if len(data) == 0:
+        return Summary(0, None, None, None, None, method)
+    return Summary(
+        n=len(data),
+        mean=float(data.mean()),
+        median=float(np.median(data)),
+        trimmed_mean=trimmed_mean(data),
+        ci=ci,
+        method=method,
+    )
