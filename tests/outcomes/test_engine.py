@@ -87,4 +87,4 @@ def test_the_catalogue_states_how_each_kpi_improves():
     )
     assert catalogue["defect_rate"].improvement == "relative"
     assert catalogue["new_hires"].improvement == "difference"
-    assert {k.category for k in catalogue.values()} == {"operations", "business"}
+    assert {k.category for k in catalogue.values()} == {"operations", "business", "input"}

@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -196,3 +197,25 @@ class RevenueBand(Base):
     label_en: Mapped[str] = mapped_column(String(50))
     min_krw: Mapped[int] = mapped_column(BigInteger)
     max_krw: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class KpiDefinition(Base):
+    """A KPI an operator added to the shipped catalogue (kpis.csv); the same fields, never
+    edited once values may refer to it, so that stored measurements keep their meaning."""
+
+    __tablename__ = "kpi_definitions"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name_ko: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    unit: Mapped[str] = mapped_column(String(30))
+    direction: Mapped[str] = mapped_column(String(8))
+    min_value: Mapped[float | None] = mapped_column(Float)
+    max_value: Mapped[float | None] = mapped_column(Float)
+    category: Mapped[str] = mapped_column(String(16))
+    improvement: Mapped[str] = mapped_column(String(16))
+    organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id", ondelete="SET NULL")
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -21,6 +21,7 @@ from sangsaeng.core.files import service as files
 from sangsaeng.core.i18n import Msg
 from sangsaeng.core.models import utcnow
 from sangsaeng.core.policy import Actor, Role
+from sangsaeng.core.reference.catalogue import kpi_catalogue
 from sangsaeng.outcomes.engine import checks
 from sangsaeng.outcomes.models import (
     REJECTED,
@@ -33,6 +34,9 @@ from sangsaeng.outcomes.models import (
 from sangsaeng.programs import project_service as projects
 from sangsaeng.programs import service as programs
 
+EVIDENCE_PLACE = "kpi"  # where KPI evidence is uploaded (core files), read by evidence.py
+KPI_REPORT = "kpi_report"  # the follow-up kind a reported follow-up value files (programs)
+
 
 def _manages(session: Session, actor: Actor, project) -> bool:
     program = programs.get_program(session, actor, project.program_id)
@@ -41,6 +45,16 @@ def _manages(session: Session, actor: Actor, project) -> bool:
 
 def _is_company(actor: Actor, project) -> bool:
     return project.organization_id in actor.org_ids(Role.SME, Role.SPONSOR, Role.OPERATOR)
+
+
+def is_company(actor: Actor, project) -> bool:
+    """A member of the project's company (its own values to report)."""
+    return _is_company(actor, project)
+
+
+def manages(session: Session, actor: Actor, project) -> bool:
+    """One of the program's operators (or an administrator): verifies and rejects."""
+    return _manages(session, actor, project)
 
 
 @dataclass(frozen=True)
@@ -85,7 +99,7 @@ def prepare(
     come through here, so they accept and refuse the same values."""
     if not (_is_company(actor, project) or _manages(session, actor, project)):
         raise Forbidden()
-    kpi = (catalogue if catalogue is not None else reference.kpis()).get(values.kpi_code)
+    kpi = (catalogue if catalogue is not None else kpi_catalogue(session)).get(values.kpi_code)
     errors: dict[str, Msg] = {}
     if kpi is None:
         raise InvalidInput({"kpi_code": Msg("Choose KPIs from the catalogue.")})
@@ -108,9 +122,17 @@ def prepare(
     )
     for field, (msgid, params) in verdict.refused.items():
         errors[field] = Msg(msgid, **params)
+    if values.source != "self" and values.source in SOURCES and not _manages(session, actor, project):
+        errors["source"] = Msg("Only the program office records values from other sources.")
     for file_id in values.evidence:
         stored = files.get(session, actor, file_id)
-        if stored.organization_id != project.organization_id:
+        if stored.place != EVIDENCE_PLACE:
+            errors["evidence"] = Msg("Upload the evidence as a KPI evidence file first.")
+        elif stored.organization_id != project.organization_id and not (
+            stored.organization_id is None
+            and stored.uploaded_by_id == actor.user_id
+            and _manages(session, actor, project)
+        ):
             errors["evidence"] = Msg("Upload the files for this organization first.")
     if errors:
         raise InvalidInput(errors)
@@ -147,7 +169,41 @@ def report(session: Session, actor: Actor, project_id: int, values: Report) -> K
         organization_id=project.organization_id,
         details={"kpi": measurement.kpi_code, "stage": values.stage, "value": values.value},
     )
+    if measurement.stage == "follow_up":
+        _close_kpi_follow_up(session, actor, project, measurement)
     return measurement
+
+
+def _close_kpi_follow_up(session: Session, actor: Actor, project, measurement) -> None:
+    """A value reported for follow-up year N files the project's open KPI-report follow-up of
+    that year (사후관리 성과 보고): it is marked done, and the audit says by which value."""
+    open_task = next(
+        (
+            f
+            for f in projects.follow_ups(session, project.id)
+            if f.kind == KPI_REPORT and f.year_no == measurement.year_no and f.done_at is None
+        ),
+        None,
+    )
+    if open_task is None:
+        return
+    note = Msg("Filed by the KPI value reported for follow-up year {year}.", year=open_task.year_no)
+    projects.complete_follow_up(session, actor, open_task.id, note=str(note))
+    audit(
+        session,
+        actor,
+        "follow_up.done",
+        object_type="project",
+        object_id=project.id,
+        organization_id=project.organization_id,
+        details={
+            "follow_up": open_task.id,
+            "year_no": open_task.year_no,
+            "kind": open_task.kind,
+            "by": "kpi.report",
+            "measurement": measurement.id,
+        },
+    )
 
 
 def _as_reported(m: KpiMeasurement | None) -> checks.Reported | None:

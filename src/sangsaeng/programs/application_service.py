@@ -23,6 +23,7 @@ from sangsaeng.core.i18n import Msg
 from sangsaeng.core.models import Organization, utcnow
 from sangsaeng.core.money import split_by_shares
 from sangsaeng.core.policy import Action, Actor, Role, assert_can, can
+from sangsaeng.core.reference.catalogue import kpi_catalogue
 from sangsaeng.programs import service as programs
 from sangsaeng.programs.models import (
     A_DRAFT,
@@ -391,7 +392,7 @@ def _check_values(
     elif complete:
         errors["total_krw"] = Msg("This field is required.")
 
-    kpis, kpi_error = _check_kpis(values.get("target_kpis") or [])
+    kpis, kpi_error = _check_kpis(values.get("target_kpis") or [], kpi_catalogue(session))
     if kpi_error:
         errors["target_kpis"] = kpi_error
     elif complete and not kpis:
@@ -400,8 +401,7 @@ def _check_values(
     return cleaned, errors
 
 
-def _check_kpis(raw: list) -> tuple[list[dict], Msg | None]:
-    catalogue = reference.kpis()
+def _check_kpis(raw: list, catalogue: dict[str, reference.Kpi]) -> tuple[list[dict], Msg | None]:
     kpis: list[dict] = []
     if len(raw) > MAX_KPIS:
         return [], Msg("Choose at most {n} KPIs.", n=MAX_KPIS)
@@ -602,5 +602,6 @@ def _program_file_readable(session: Session, actor: Actor, stored) -> bool:
 files.register_reader("program", _program_file_readable)
 
 
-def kpi_choices() -> list[reference.Kpi]:
-    return list(reference.kpis().values())
+def kpi_choices(session: Session) -> list[reference.Kpi]:
+    """Targets are set on outcome KPIs; company inputs (annual output…) are not targets."""
+    return [k for k in kpi_catalogue(session).values() if k.category != "input"]

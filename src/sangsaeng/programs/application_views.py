@@ -389,7 +389,9 @@ def form_context(
             (t["code"], _support_type_option(t)) for t in program.support_types or []
         ],
         "solution_groups": solution_groups(session, actor),
-        "kpi_options": [(k.code, f"{k.name} ({k.unit})") for k in applications.kpi_choices()],
+        "kpi_options": [
+            (k.code, f"{k.name} ({k.unit})") for k in applications.kpi_choices(session)
+        ],
         "sources": amount_rows(session, program, split),
         "required_documents": [
             (i, d["name_ko"], d.get("required", True), documents.get(d["name_ko"], []))
