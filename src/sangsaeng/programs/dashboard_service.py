@@ -304,15 +304,29 @@ def _overdue(session: Session, program: Program, today: date) -> list[Overdue]:
 def _level_change(
     session: Session, completed: list[Project]
 ) -> tuple[MeanInterval | None, int, int]:
+    return level_change_of(session, [p.id for p in completed])
+
+
+def level_change_of(
+    session: Session, project_ids: list[int]
+) -> tuple[MeanInterval | None, int, int]:
     """Score change between the diagnosis attached at application and the one after completion,
-    over completed projects having both (same instrument)."""
+    over the given projects having both (same instrument): (mean interval, level-ups, n)."""
+    pairs = []
+    wanted = set(project_ids)
+    for project_id, first, second in session.execute(
+        select(Project.id, Application.diagnosis_assessment_id, Project.completion_assessment_id)
+        .join(Application, Application.id == Project.application_id)
+        .where(
+            Project.completion_assessment_id.is_not(None),
+            Application.diagnosis_assessment_id.is_not(None),
+        )
+    ):
+        if project_id in wanted:
+            pairs.append((first, second))
     changes: list[float] = []
     ups = 0
-    for project in completed:
-        application = session.get(Application, project.application_id)
-        first, second = application.diagnosis_assessment_id, project.completion_assessment_id
-        if first is None or second is None:
-            continue
+    for first, second in pairs:
         change = assessments.change_between(session, SYSTEM_ACTOR, first, second)
         changes.append(change.overall_change)
         ups += 1 if (change.level_change or 0) > 0 else 0

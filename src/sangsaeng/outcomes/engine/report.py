@@ -83,6 +83,9 @@ class Report:
     totals: dict[str, tuple[float, int]]  # new_hires, investment → (sum after, n companies)
     breakdowns: dict[str, dict[str, Summary]]  # breakdown → group → summary of company averages
     method: str
+    # Per company (by its position in the input): its average improvement and valued effect.
+    company_averages: tuple[float | None, ...] = ()
+    company_effects: tuple[float | None, ...] = ()
 
     def as_dict(self) -> dict:
         avg = self.avg_improvement
@@ -143,6 +146,7 @@ def build_report(
     effect_total, valued, missing = 0.0, 0, 0
     formulas: dict[str, str] = {}
     totals: dict[str, list[float]] = defaultdict(list)
+    effects: list[float | None] = []
     for index, company in enumerate(companies):
         relative: dict[str, float | None] = {}
         for code, pair in company.pairs.items():
@@ -162,6 +166,7 @@ def build_report(
         before = {c: p.before for c, p in company.pairs.items()}
         after = {c: p.after for c, p in company.pairs.items()}
         parts, lacking = financial_effect(before, after, company.inputs)
+        effects.append(sum(p.krw for p in parts) if parts else None)
         if parts:
             valued += 1
             effect_total += sum(p.krw for p in parts)
@@ -225,4 +230,6 @@ def build_report(
         totals={k: (float(sum(v)), len(v)) for k, v in sorted(totals.items())},
         breakdowns=dict(breakdowns),
         method=METHOD.format(resamples=resamples, seed=seed),
+        company_averages=tuple(averages),
+        company_effects=tuple(effects),
     )
