@@ -30,6 +30,7 @@ from sangsaeng.core.web.middleware import WebShellMiddleware
 from sangsaeng.core.web.templating import build_templates
 from sangsaeng.db import make_engine, make_session_factory
 from sangsaeng.jobs import configure as configure_jobs
+from sangsaeng.outcomes import import_pages as outcomes_import_pages
 from sangsaeng.programs import api as programs_api
 from sangsaeng.programs import application_api, application_pages
 from sangsaeng.programs import dashboard_pages as programs_dashboard_pages
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         programs_selection_pages.router,
         application_api.router,
         application_pages.router,
+        outcomes_import_pages.router,
     ):
         app.include_router(router)
     errors.install(app)

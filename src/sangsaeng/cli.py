@@ -32,6 +32,8 @@ ledger_app = typer.Typer(help="The funds ledger.", no_args_is_help=True)
 app.add_typer(ledger_app, name="ledger")
 programs_app = typer.Typer(help="Support programs.", no_args_is_help=True)
 app.add_typer(programs_app, name="programs")
+outcomes_app = typer.Typer(help="Outcomes: KPI values and reports.", no_args_is_help=True)
+app.add_typer(outcomes_app, name="outcomes")
 
 err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON alone on stdout.")]
@@ -425,6 +427,91 @@ def programs_remind(
     finally:
         engine.dispose()
     _emit({"reminded": reminded}, as_json, f"{reminded} follow-up(s) reminded.")
+
+
+@outcomes_app.command("import-kpis")
+def outcomes_import_kpis(
+    program: Annotated[int, typer.Option("--program", help="The program's id")],
+    file: Annotated[Path, typer.Option("--file", help="CSV (UTF-8 or CP949) or .xlsx")],
+    as_user: Annotated[str, typer.Option("--as", help="E-mail of the user importing")],
+    mode: Annotated[
+        str, typer.Option(help="all: any bad row writes nothing; good: keep good rows")
+    ] = "all",
+    source: Annotated[
+        str, typer.Option(help="self (sheets from companies) | imported (administrative data)")
+    ] = "self",
+    encoding: Annotated[str, typer.Option(help="auto | utf-8 | cp949")] = "auto",
+    as_json: JsonOpt = False,
+) -> None:
+    """Import KPI values of a program's projects (협약번호 or 사업자등록번호, 성과지표, 단계, 연차,
+    기간 시작, 기간 종료, 값, 단위, 증빙), as the user --as would in the web app."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+    from sqlalchemy import func, select
+
+    from sangsaeng.core.accounts.service import load_actor
+    from sangsaeng.core.errors import SangsaengError
+    from sangsaeng.core.imports import reader
+    from sangsaeng.core.models import User
+    from sangsaeng.db import make_engine, make_session_factory
+    from sangsaeng.outcomes import imports as kpi_imports
+
+    if mode not in ("all", "good"):
+        _fail({"code": "invalid_input", "message": "--mode must be all or good"}, as_json)
+    if not file.is_file():
+        _fail({"code": "invalid_input", "message": f"no such file: {file}"}, as_json)
+    engine = make_engine(get_settings().database_url)
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        with make_session_factory(engine)() as session:
+            user = session.scalar(select(User).where(func.lower(User.email) == as_user.lower()))
+            if user is None or not user.is_active:
+                _fail({"code": "invalid_input", "message": f"no active user {as_user}"}, as_json)
+            actor = load_actor(session, user)
+            table = reader.read_table(file.read_bytes(), file.name, encoding)
+            with Progress(*columns, console=err, transient=True) as bar:
+                task = bar.add_task("import KPI values", total=None)
+                result = kpi_imports.import_kpis(
+                    session,
+                    actor,
+                    program,
+                    table,
+                    mode=mode,
+                    source=source,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                )
+            if result.committed:
+                session.commit()
+            else:
+                session.rollback()
+    except SangsaengError as exc:
+        _fail(
+            {"code": exc.code, "message": str(exc.message), "details": _plain(exc.details)}, as_json
+        )
+    finally:
+        engine.dispose()
+    payload = result.as_dict()
+    if not result.committed:
+        if as_json:
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        else:
+            err.print(
+                f"[red]Refused: {len(result.rejected)} rejected rows; nothing was written "
+                "(all-or-nothing).[/red]"
+            )
+            for e in result.rejected[:50]:
+                err.print(f"  row {e.row} {e.column}: {e.reason}")
+        raise typer.Exit(2)
+    _emit(
+        payload,
+        as_json,
+        f"Imported ({result.encoding}, source {result.source}): {result.created} stored, "
+        f"{len(result.flagged)} flagged for checking, {len(result.rejected)} rejected.",
+    )
 
 
 def _plain(details: object) -> object:

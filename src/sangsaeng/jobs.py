@@ -74,6 +74,9 @@ def register_tasks(huey: Huey, settings: Settings | None = None, factory=None) -
     from sangsaeng.core.imports import jobs as import_jobs
 
     import_jobs.register()  # the job kinds this worker can run
+    from sangsaeng.outcomes import imports as kpi_imports
+
+    kpi_imports.register()
 
     @huey.task(name="jobs.execute")
     def run_job(job_id: str) -> str | None:

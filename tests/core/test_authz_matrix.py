@@ -401,6 +401,8 @@ PROJECT_A_MANAGE = {**PROJECT_A, "sme_a": 403}
 COMPANY_A = {**PROJECT_A, "operator": 403, "admin": 403}
 REPORTED_A = {**COMPANY_A, "sme_a": 409}  # kickoff_a is already reported
 SIGN_A = {**PROJECT_A, "sme_a": 403}
+# KPI import into program_p: its managers and companies with a project there (A).
+KPI_IMPORT_P = {"sme_b": 404, "eval_a": 404, "sponsor_s": 404}
 
 
 def program_p(w: World) -> dict:
@@ -1463,6 +1465,42 @@ ROUTES = [
         body=lambda w: {"upheld": False, "answer": "재검토 결과 점수 산정에 오류가 없습니다."},
     ),
     Route("GET", "/api/v1/reference/regions", {}),
+    # --- KPI sheet import into program_p: its managers, and A (project_a is A's); others 404.
+    # The preview, commit and template routes use file_a (sme_a's): operators cannot read it.
+    Route("GET", "/programs/{program_id}/kpis/import", KPI_IMPORT_P, params=program_p),
+    Route(
+        "POST",
+        "/programs/{program_id}/kpis/import",
+        KPI_IMPORT_P,
+        default=303,
+        params=program_p,
+        upload=lambda w: {"mode": "all"},
+    ),
+    Route(
+        "GET", "/programs/{program_id}/kpis/import/template.xlsx", KPI_IMPORT_P, params=program_p
+    ),
+    Route(
+        "GET",
+        "/programs/{program_id}/kpis/import/{file_id}",
+        {**KPI_IMPORT_P, "operator": 404},
+        params=lambda w: {"program_id": w.program_p, "file_id": w.file_a},
+    ),
+    Route(
+        "POST",
+        "/programs/{program_id}/kpis/import/{file_id}/commit",
+        {**KPI_IMPORT_P, "operator": 404},
+        default=303,
+        params=lambda w: {"program_id": w.program_p, "file_id": w.file_a},
+        body=lambda w: {"mode": "good"},
+    ),
+    Route(
+        "POST",
+        "/programs/{program_id}/kpis/import/{file_id}/template",
+        {**KPI_IMPORT_P, "operator": 404},
+        default=303,
+        params=lambda w: {"program_id": w.program_p, "file_id": w.file_a},
+        body=lambda w: {"name": "표준", "map_agreement_no": "0"},
+    ),
 ]
 
 
@@ -1506,7 +1544,8 @@ CASES = [(r, a) for r in ROUTES for a in ACTORS]
 def test_route_access(route: Route, actor: str, db, make_client, app):
     # Only file routes need a stored file (writing one costs an fsync).
     needs_file = any(
-        part in route.path for part in ("/files", "/imports", "/assessment", "/documents")
+        part in route.path
+        for part in ("/files", "/imports", "/assessment", "/documents", "/kpis/import")
     )
     world = build_world(
         db, app.state.storage if needs_file else None, with_assessments="/assessment" in route.path

@@ -354,6 +354,8 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     for path in ("/", "/orgs", "/orgs/{org_id}", "/admin/users", "/api/v1/organizations"):
         assert visited[("admin", path)] == 200, path
     assert visited[("admin", "/reset/{token}")] == 200
+    for path in ("", "/template.xlsx", "/{file_id}"):  # the KPI sheet import (a dry run)
+        assert visited[("admin", "/programs/{program_id}/kpis/import" + path)] == 200, path
 
 
 # ---------------------------------------------------------------- error pages and bodies
