@@ -30,7 +30,12 @@ from sangsaeng.core.web.middleware import WebShellMiddleware
 from sangsaeng.core.web.templating import build_templates
 from sangsaeng.db import make_engine, make_session_factory
 from sangsaeng.jobs import configure as configure_jobs
+from sangsaeng.outcomes import api as outcomes_api
+from sangsaeng.outcomes import catalogue_pages as outcomes_catalogue
 from sangsaeng.outcomes import import_pages as outcomes_import_pages
+from sangsaeng.outcomes import pages as outcomes_pages
+from sangsaeng.outcomes import report_api as outcomes_report_api
+from sangsaeng.outcomes import report_pages as outcomes_report_pages
 from sangsaeng.programs import api as programs_api
 from sangsaeng.programs import application_api, application_pages
 from sangsaeng.programs import dashboard_pages as programs_dashboard_pages
@@ -96,6 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         application_api.router,
         application_pages.router,
         outcomes_import_pages.router,
+        outcomes_api.router,
+        outcomes_pages.router,
+        outcomes_report_pages.router,
+        outcomes_report_api.router,
+        outcomes_catalogue.router,
+        outcomes_catalogue.api,
     ):
         app.include_router(router)
     errors.install(app)

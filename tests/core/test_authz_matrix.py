@@ -8,6 +8,7 @@ right gets 403; the allowed callers succeed; and no response leaks another tenan
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -54,6 +55,7 @@ class World:
     objection_b: int = 0  # B's open objection in program_p
     change_a: int = 0  # sme_a's requested budget change on project_a (_project_extras_of_a)
     follow_up_a: int = 0  # project_a's first-year KPI-report follow-up (_project_extras_of_a)
+    measurement_a: int = 0  # A's reported defect-rate baseline on project_a (_program_of_o)
 
 
 def build_world(db: Session, storage=None, with_assessments: bool = False) -> World:
@@ -245,6 +247,12 @@ def _program_of_o(db: Session, world: World) -> None:
     world.objection_b = evaluation.lodge_objection(
         db, sme_b, done[1].id, "평가 점수 산정을 다시 확인해 주십시오."
     ).id
+    from sangsaeng.outcomes import service as outcomes
+
+    baseline = outcomes.Report(
+        "defect_rate", "baseline", date(2025, 1, 1), date(2025, 12, 31), 3.2, "%"
+    )
+    world.measurement_a = outcomes.report(db, sme_a, project.id, baseline).id
     db.commit()
 
 
@@ -356,6 +364,24 @@ def sme_a_user(w: World) -> dict:
     return {"user_id": w.users["sme_a"].id}
 
 
+_KPI_CODES = itertools.count(1)
+
+
+def _new_kpi() -> dict:
+    """A KPI with a fresh code for each caller (codes are unique in the catalogue)."""
+    return {
+        "code": f"matrix_kpi_{next(_KPI_CODES)}",
+        "name_ko": "스크랩률",
+        "name_en": "Scrap rate",
+        "unit": "%",
+        "direction": "lower",
+        "min_value": 0,
+        "max_value": 100,
+        "category": "operations",
+        "improvement": "relative",
+    }
+
+
 ONLY_ADMIN = {a: 403 for a in SIGNED_IN if a != "admin"}
 ORG_CREATORS_ONLY = {"sme_a": 403, "sme_b": 403, "eval_a": 403, "sponsor_s": 403}
 # Object in tenant A: the other tenant must not learn it exists; roles without the right get 403.
@@ -395,7 +421,14 @@ def program_o_app_b(w: World) -> dict:
 
 # Project routes (project_a of A in program_p): A's members and the program's managers read it;
 # nobody else learns it exists. Managers decide; the company reports and asks for changes.
-PROJECT_PATHS = ("/projects", "/milestones", "/budget-changes", "/follow-ups", "/agreement")
+PROJECT_PATHS = (
+    "/projects",
+    "/milestones",
+    "/budget-changes",
+    "/follow-ups",
+    "/agreement",
+    "/kpi-measurements",
+)
 PROJECT_A = {"sme_b": 404, "eval_a": 404, "sponsor_s": 404}
 PROJECT_A_MANAGE = {**PROJECT_A, "sme_a": 403}
 COMPANY_A = {**PROJECT_A, "operator": 403, "admin": 403}
@@ -411,6 +444,22 @@ def program_p(w: World) -> dict:
 
 def project_a(w: World) -> dict:
     return {"project_id": w.project_a}
+
+
+def measurement_a(w: World) -> dict:
+    return {"project_id": w.project_a, "measurement_id": w.measurement_a}
+
+
+def kpi_form() -> dict:
+    """A new KPI value of project_a: an OEE baseline."""
+    return {
+        "kpi_code": "oee",
+        "stage": "baseline",
+        "period_start": "2025-01-01",
+        "period_end": "2025-12-31",
+        "value": "61.5",
+        "unit": "%",
+    }
 
 
 def kickoff_a(w: World) -> dict:
@@ -1084,6 +1133,10 @@ ROUTES = [
         params=assign_b,
         body=sheet_scores,
     ),
+    Route("GET", "/kpis", {}),
+    Route("POST", "/kpis", OPERATORS_ONLY, default=303, body=lambda w: _new_kpi()),
+    Route("GET", "/api/v1/kpis", {}),
+    Route("POST", "/api/v1/kpis", OPERATORS_ONLY, default=201, body=lambda w: _new_kpi()),
     Route("GET", "/providers", {}),
     Route("GET", "/providers.xlsx", {}),
     Route(
@@ -1360,6 +1413,75 @@ ROUTES = [
         params=lambda w: {"follow_up_id": w.follow_up_a},
         body=lambda w: {"note": "성과 보고 완료"},
     ),
+    # --- KPI values of project_a (measurement_a: A's reported defect-rate baseline): A and the
+    # program's managers read and report; only the managers verify or reject; the program's
+    # queue is its managers'.
+    Route("GET", "/projects/{project_id}/kpis", PROJECT_A, params=project_a),
+    Route(
+        "POST",
+        "/projects/{project_id}/kpis",
+        PROJECT_A,
+        default=303,
+        params=project_a,
+        body=lambda w: kpi_form(),
+    ),
+    Route(
+        "POST",
+        "/projects/{project_id}/kpis/{measurement_id}/verify",
+        PROJECT_A_MANAGE,
+        default=303,
+        params=measurement_a,
+        body=lambda w: {},
+    ),
+    Route(
+        "POST",
+        "/projects/{project_id}/kpis/{measurement_id}/reject",
+        PROJECT_A_MANAGE,
+        default=303,
+        params=measurement_a,
+        body=lambda w: {"reason": "증빙의 기간이 다릅니다."},
+    ),
+    Route("GET", "/programs/{program_id}/kpis", OPERATORS_ONLY, params=program_p),
+    Route("GET", "/programs/{program_id}/kpis.xlsx", OPERATORS_ONLY, params=program_p),
+    Route(
+        "POST",
+        "/programs/{program_id}/kpis/{measurement_id}/verify",
+        OPERATORS_ONLY,
+        default=303,
+        params=lambda w: {"program_id": w.program_p, "measurement_id": w.measurement_a},
+        body=lambda w: {"status": "reported"},
+    ),
+    Route(
+        "POST",
+        "/programs/{program_id}/kpis/{measurement_id}/reject",
+        OPERATORS_ONLY,
+        default=303,
+        params=lambda w: {"program_id": w.program_p, "measurement_id": w.measurement_a},
+        body=lambda w: {"status": "reported", "reason": "증빙의 기간이 다릅니다."},
+    ),
+    Route("GET", "/api/v1/projects/{project_id}/kpis", PROJECT_A, params=project_a),
+    Route(
+        "POST",
+        "/api/v1/projects/{project_id}/kpis",
+        PROJECT_A,
+        default=201,
+        params=project_a,
+        body=lambda w: {**kpi_form(), "value": 61.5},
+    ),
+    Route(
+        "POST",
+        "/api/v1/kpi-measurements/{measurement_id}/verify",
+        PROJECT_A_MANAGE,
+        params=lambda w: {"measurement_id": w.measurement_a},
+    ),
+    Route(
+        "POST",
+        "/api/v1/kpi-measurements/{measurement_id}/reject",
+        PROJECT_A_MANAGE,
+        params=lambda w: {"measurement_id": w.measurement_a},
+        body=lambda w: {"reason": "증빙의 기간이 다릅니다."},
+    ),
+    Route("GET", "/api/v1/programs/{program_id}/kpis", OPERATORS_ONLY, params=program_p),
     # --- the operator's selection pages and API (program_o: app_b under review, eval_a declared
     # on it; program_p: published, objection_b open). Strangers to an application learn nothing
     # (404); its applicant and its evaluator are refused (403); deciding and publishing program_o
