@@ -228,6 +228,7 @@ _READ_EVENTS = {
     "evaluation.export",
     "provider.export",
     "project.export",
+    "kpi.export",
 }
 
 

@@ -122,7 +122,11 @@ def prepare(
     )
     for field, (msgid, params) in verdict.refused.items():
         errors[field] = Msg(msgid, **params)
-    if values.source != "self" and values.source in SOURCES and not _manages(session, actor, project):
+    if (
+        values.source in SOURCES
+        and values.source != "self"
+        and not _manages(session, actor, project)
+    ):
         errors["source"] = Msg("Only the program office records values from other sources.")
     for file_id in values.evidence:
         stored = files.get(session, actor, file_id)

@@ -42,6 +42,11 @@ PLACES: dict[str, Place] = {
     "program": Place(
         frozenset({content.PDF, content.PNG, content.JPEG, content.XLSX}), 20 * 1024 * 1024
     ),
+    # Evidence of reported KPI values (outcomes): certificates, ledgers, system screenshots.
+    "kpi": Place(
+        frozenset({content.PDF, content.PNG, content.JPEG, content.XLSX, content.CSV}),
+        20 * 1024 * 1024,
+    ),
 }
 _TYPE_NAMES = {
     content.CSV: "CSV",

@@ -1,0 +1,86 @@
+"""JSON shapes of the KPI measurements API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class MeasurementIn(BaseModel):
+    kpi_code: str = Field(min_length=1, max_length=40)
+    stage: Literal["baseline", "completion", "follow_up"]
+    year_no: int | None = Field(default=None, ge=1, le=50)
+    period_start: date
+    period_end: date
+    value: float = Field(allow_inf_nan=False)
+    unit: str = Field(min_length=1, max_length=30)
+    source: Literal["self", "imported"] = "self"
+    # Files uploaded first with ``POST /api/v1/files`` (place ``kpi``).
+    evidence: list[str] = Field(default_factory=list, max_length=20)
+
+
+class RejectIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=4000)
+
+
+class MeasurementOut(BaseModel):
+    id: int
+    project_id: int
+    organization_id: int
+    kpi_code: str
+    stage: str
+    year_no: int | None
+    period_start: date
+    period_end: date
+    value: float
+    unit: str
+    source: str
+    status: str
+    rejection_reason: str
+    flags: list[str]  # in the caller's language
+    evidence: list[str]
+    reported_by_id: int | None
+    reported_at: datetime
+    decided_by_id: int | None
+    decided_at: datetime | None
+
+
+class TargetOut(BaseModel):
+    kpi_code: str
+    baseline: float | None
+    target: float | None
+
+
+class ComparisonOut(BaseModel):
+    kpi_code: str
+    kind: str  # "relative": a fraction of the baseline; "difference": in the KPI's unit
+    before: float | None
+    after: float | None
+    improvement: float | None
+    missing: str | None
+    program_median: float | None
+    n_others: int
+    suppressed: bool
+
+
+class ProjectKpisOut(BaseModel):
+    project_id: int
+    targets: list[TargetOut]
+    measurements: list[MeasurementOut]
+    comparison: list[ComparisonOut]
+    min_others: int
+    method: str
+
+
+class QueueItemOut(MeasurementOut):
+    company: str
+    agreement_no: str
+
+
+class QueueOut(BaseModel):
+    items: list[QueueItemOut]
+    total: int
+    page: int
+    per_page: int
