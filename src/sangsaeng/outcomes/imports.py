@@ -232,6 +232,9 @@ class Scope:
     by_agreement: dict[str, object]  # agreement no (as typed, upper-cased) → project
     by_company: dict[str, list]  # 사업자등록번호 (digits) → the company's projects
     organization_id: int | None  # the company importing (None for the operators)
+    # Held for the import's length: the session's identity map keeps only referenced rows, and
+    # ``prepare`` reads the program's operating organization for every row.
+    held: tuple = ()
 
 
 def scope_of(session: Session, actor: Actor, program_id: int) -> Scope:
@@ -257,7 +260,8 @@ def scope_of(session: Session, actor: Actor, program_id: int) -> Scope:
     for project, org in pairs:
         by_agreement[_agreement_key(project.agreement_no)] = project
         by_company.setdefault(org.business_no, []).append(project)
-    return Scope(program, manages, by_agreement, by_company, own_org)
+    held = (session.get(Organization, program.operator_org_id),)
+    return Scope(program, manages, by_agreement, by_company, own_org, held)
 
 
 def _agreement_key(text: str) -> str:
