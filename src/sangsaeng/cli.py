@@ -514,6 +514,69 @@ def outcomes_import_kpis(
     )
 
 
+@outcomes_app.command("report")
+def outcomes_report(
+    program: Annotated[int, typer.Option("--program", help="The program's id")],
+    after: Annotated[
+        str, typer.Option(help="latest: the latest verified value; completion: at completion")
+    ] = "latest",
+    sponsor: Annotated[
+        int | None, typer.Option("--sponsor", help="Only the companies this sponsor funds")
+    ] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write the Excel report here")] = None,
+    pdf: Annotated[Path | None, typer.Option("--pdf", help="Write the PDF report here")] = None,
+    resamples: Annotated[int, typer.Option(help="Bootstrap resamples")] = 2000,
+    seed: Annotated[int, typer.Option(help="Bootstrap seed")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """The program performance report (성과보고서), computed as the system: participants,
+    verified companies, improvements with their intervals, financial effect, method."""
+    from sangsaeng.core.errors import SangsaengError
+    from sangsaeng.core.policy import SYSTEM_ACTOR
+    from sangsaeng.core.web.templating import build_templates
+    from sangsaeng.db import make_engine, make_session_factory
+    from sangsaeng.outcomes import report_pages
+
+    if resamples < 1:
+        _fail({"code": "invalid_input", "message": "--resamples must be at least 1"}, as_json)
+    for target in (xlsx, pdf):
+        if target is not None and not target.parent.is_dir():
+            _fail({"code": "invalid_input", "message": f"no such folder: {target.parent}"}, as_json)
+    engine = make_engine(get_settings().database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            view = report_pages.report_view(
+                session,
+                SYSTEM_ACTOR,
+                program,
+                after=after,
+                sponsor_id=sponsor,
+                resamples=resamples,
+                seed=seed,
+            )
+            payload = view.result.as_dict()
+            if xlsx is not None:
+                xlsx.write_bytes(report_pages.xlsx_bytes(view))
+            if pdf is not None:
+                pdf.write_bytes(report_pages.pdf_bytes(build_templates().env, view))
+    except SangsaengError as exc:
+        _fail(
+            {"code": exc.code, "message": str(exc.message), "details": _plain(exc.details)}, as_json
+        )
+    finally:
+        engine.dispose()
+    avg = payload["avg_improvement"]
+    mean = "—" if avg["mean"] is None else f"{avg['mean'] * 100:.1f} %"
+    _emit(
+        payload,
+        as_json,
+        f"{payload['program']['name']}: {payload['n_participants']} companies, "
+        f"{payload['n_verified']} verified; average improvement {mean} (n = {avg['n']}); "
+        f"financial effect {payload['financial_effect']['total']:,} KRW "
+        f"(n = {payload['financial_effect']['n']}).",
+    )
+
+
 def _plain(details: object) -> object:
     if isinstance(details, dict):
         return {k: str(v) for k, v in details.items()}

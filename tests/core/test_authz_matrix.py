@@ -437,6 +437,9 @@ SIGN_A = {**PROJECT_A, "sme_a": 403}
 # KPI import into program_p: its managers and companies with a project there (A).
 KPI_IMPORT_P = {"sme_b": 404, "eval_a": 404, "sponsor_s": 404}
 
+# The performance report of program_p: its managers, and its sponsor S (the companies S funds).
+OUTCOMES_P = {"sme_a": 404, "sme_b": 404, "eval_a": 404}
+
 
 def program_p(w: World) -> dict:
     return {"program_id": w.program_p}
@@ -1587,6 +1590,11 @@ ROUTES = [
         body=lambda w: {"upheld": False, "answer": "재검토 결과 점수 산정에 오류가 없습니다."},
     ),
     Route("GET", "/api/v1/reference/regions", {}),
+    # --- the performance report of program_p (operators, and its sponsor for its companies)
+    Route("GET", "/programs/{program_id}/outcomes", OUTCOMES_P, params=program_p),
+    Route("GET", "/programs/{program_id}/outcomes.xlsx", OUTCOMES_P, params=program_p),
+    Route("GET", "/programs/{program_id}/outcomes.pdf", OUTCOMES_P, params=program_p),
+    Route("GET", "/api/v1/programs/{program_id}/outcomes", OUTCOMES_P, params=program_p),
     # --- KPI sheet import into program_p: its managers, and A (project_a is A's); others 404.
     # The preview, commit and template routes use file_a (sme_a's): operators cannot read it.
     Route("GET", "/programs/{program_id}/kpis/import", KPI_IMPORT_P, params=program_p),

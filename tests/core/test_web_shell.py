@@ -228,6 +228,7 @@ _READ_EVENTS = {
     "evaluation.export",
     "provider.export",
     "project.export",
+    "outcomes.report.export",
     "kpi.export",
 }
 
@@ -352,7 +353,17 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     assert {action for _id, action, _d in logged[len(logged_before) :]} <= _READ_EVENTS
     # The walk really reached the pages (not just login redirects).
     assert {s for (who, _p), s in visited.items() if who == "admin"} <= {200, 303}
-    for path in ("/", "/orgs", "/orgs/{org_id}", "/admin/users", "/api/v1/organizations"):
+    for path in (
+        "/",
+        "/orgs",
+        "/orgs/{org_id}",
+        "/admin/users",
+        "/api/v1/organizations",
+        "/programs/{program_id}/outcomes",
+        "/programs/{program_id}/outcomes.xlsx",
+        "/programs/{program_id}/outcomes.pdf",
+        "/api/v1/programs/{program_id}/outcomes",
+    ):
         assert visited[("admin", path)] == 200, path
     assert visited[("admin", "/reset/{token}")] == 200
     for path in ("", "/template.xlsx", "/{file_id}"):  # the KPI sheet import (a dry run)

@@ -51,6 +51,35 @@
         legend: { orientation: "h" }, polar: { radialaxis: { range: [0, 100] } }
       }, CONFIG);
     },
+    interval: function (el, chart) {
+      // Means with their 95 % intervals as whiskers; labels carry n; the first row on top.
+      var rev = function (a) { return a.slice().reverse(); };
+      var x = rev(chart.values), full = rev(chart.labels), low = rev(chart.low), high = rev(chart.high);
+      var y = full.map(function (label) { return label.length > 24 ? label.slice(0, 23) + "…" : label; });
+      var plus = x.map(function (v, i) { return high[i] === null ? 0 : high[i] - v; });
+      var minus = x.map(function (v, i) { return low[i] === null ? 0 : v - low[i]; });
+      var ci = x.map(function (v, i) { return low[i] === null ? "—" : low[i] + "% ~ " + high[i] + "%"; });
+      window.Plotly.newPlot(el, [{
+        type: "bar", orientation: "h", x: x, y: y, marker: { color: "#1f5fa8" },
+        customdata: full.map(function (label, i) { return [label, ci[i]]; }),
+        error_x: { type: "data", symmetric: false, array: plus, arrayminus: minus, color: "#0f2a4a" },
+        hovertemplate: "%{customdata[0]}: %{x:.1f}% (95%: %{customdata[1]})<extra></extra>"
+      }], {
+        margin: { t: 6, r: 16, b: 40, l: 10 }, height: Math.max(180, 28 * y.length + 60),
+        font: FONT, yaxis: { automargin: true },
+        xaxis: { automargin: true, ticksuffix: "%", zeroline: true, title: { text: chart.axis } }
+      }, CONFIG);
+    },
+    histogram: function (el, chart) {
+      // Bins computed on the server: x = bin centres, width = bin widths, y = companies.
+      window.Plotly.newPlot(el, [{
+        type: "bar", x: chart.x, y: chart.y, width: chart.width, marker: { color: "#1f5fa8" },
+        hovertemplate: "%{x:.1f}%: %{y:,}<extra></extra>"
+      }], {
+        margin: { t: 6, r: 16, b: 40, l: 40 }, height: 280, font: FONT, bargap: 0.05,
+        xaxis: { ticksuffix: "%", title: { text: chart.axis } }, yaxis: { rangemode: "tozero" }
+      }, CONFIG);
+    },
     line: function (el, chart) {
       window.Plotly.newPlot(el, [{ type: "scatter", mode: "lines+markers", x: chart.x, y: chart.y,
         name: chart.name, line: { color: "#1f5fa8" } }], {
