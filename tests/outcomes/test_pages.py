@@ -74,6 +74,7 @@ def test_report_with_evidence_then_verify_and_reject(db, make_client):
     company, csrf = _browser(db, make_client, world.sme_actors[0])
     operator, op_csrf = _browser(db, make_client, world.operator)
 
+    assert url in company.get(f"/projects/{project.id}").text  # linked from the project
     page = company.get(url)
     assert page.status_code == 200
     assert "3 → 1.5 %" in page.text  # the target from the application
@@ -323,6 +324,7 @@ def test_the_operator_queue_filters_pages_and_exports(db, make_client):
 
     reported = browser.get(url)
     assert reported.status_code == 200
+    assert f'href="{url}" aria-current="page"' in reported.text  # in the program's subnav
     mine = {m.id for m in outcomes.measurements_of(db, operator, project.id)}
     assert ids(reported.text) == mine  # reported only by default; the planted ones are verified
     assert "× the previous value" in reported.text  # the flag's text
@@ -384,7 +386,9 @@ def test_the_operator_queue_filters_pages_and_exports(db, make_client):
     assert rows[0][0] == "Company"
     assert len(rows) == 1 + 2
     by_status = {r[10]: r for r in rows[1:]}
-    assert by_status["Rejected"][7] == 14_500_000 and by_status["Rejected"][11].startswith("단위")
+    assert by_status["Rejected with a reason"][7] == 14_500_000 and by_status[
+        "Rejected with a reason"
+    ][11].startswith("단위")
     assert all(r[0] == world.smes[0].name_ko for r in rows[1:])
 
     # A company name that looks like a formula is neutralised in the export.

@@ -16,9 +16,9 @@ from statistics import median
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sangsaeng.core import reference
 from sangsaeng.core.i18n import N_
 from sangsaeng.core.policy import Actor
+from sangsaeng.core.reference.catalogue import kpi_catalogue
 from sangsaeng.outcomes.engine.improvement import improvement
 from sangsaeng.outcomes.models import VERIFIED, KpiMeasurement
 from sangsaeng.programs import project_service as projects
@@ -84,7 +84,7 @@ def _pairs(rows) -> dict[tuple[int, str], Pair]:
 def company_comparison(session: Session, actor: Actor, project_id: int) -> list[KpiComparison]:
     """For those who may read the project (its company, its program's operators)."""
     project = projects.get_project(session, actor, project_id)
-    catalogue = reference.kpis()
+    catalogue = kpi_catalogue(session)
     targets = session.scalar(
         select(Application.target_kpis).where(Application.id == project.application_id)
     )

@@ -11,10 +11,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 
-from sangsaeng.core import reference
 from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import Conflict, InvalidInput
 from sangsaeng.core.i18n import Msg, gettext
+from sangsaeng.core.reference.catalogue import kpi_catalogue
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
 from sangsaeng.core.web.forms import field_errors, see_other, spreadsheet_response
 from sangsaeng.core.web.templating import register_template_dir, render
@@ -242,15 +242,16 @@ def _queue_page(
     result = queue.queue(db, actor, program_id, filters, page=page)
     program = queue.managed_program(db, actor, program_id)
     rows = views.value_rows(db, [r.measurement for r in result.items], with_flags=True)
+    catalogue = kpi_catalogue(db)
     context = {
         "program": program,
         "result": result,
         "rows": list(zip(result.items, rows, strict=True)),
         "filters": filters,
         "query": _query(filters),
-        "kpi_options": views.kpi_options(reference.kpis()),
+        "kpi_options": views.kpi_options(catalogue),
         "statuses": queue.STATUSES,
-        "kpi_name": reference.kpi_name,
+        "kpi_name": lambda code: catalogue[code].name if code in catalogue else code,
         "notice": notice,
         "form": form,
         "values": values or {},

@@ -19,6 +19,7 @@ from sangsaeng.core.files.models import StoredFile
 from sangsaeng.core.i18n import Msg, gettext
 from sangsaeng.core.models import Organization, User
 from sangsaeng.core.policy import Actor
+from sangsaeng.core.reference.catalogue import kpi_catalogue
 from sangsaeng.outcomes import comparison as comparisons
 from sangsaeng.outcomes import service
 from sangsaeng.outcomes.models import SOURCES, STAGES, KpiMeasurement
@@ -29,7 +30,7 @@ from sangsaeng.programs.models import Application, FollowUp, Program, Project
 _SEOUL = ZoneInfo("Asia/Seoul")
 
 STAGE_LABELS = {
-    "baseline": Msg("Baseline"),
+    "baseline": Msg("Baseline (before the project)"),
     "completion": Msg("Completion"),
     "follow_up": Msg("Follow-up"),
 }
@@ -41,7 +42,7 @@ SOURCE_LABELS = {
 STATUS_LABELS = {
     "reported": Msg("Reported"),
     "verified": Msg("Verified"),
-    "rejected": Msg("Rejected"),
+    "rejected": Msg("Rejected with a reason"),
 }
 CATEGORY_LABELS = {
     "operations": Msg("Process and quality"),
@@ -172,7 +173,7 @@ def project_kpis(session: Session, actor: Actor, project_id: int) -> ProjectKpis
     project = projects.get_project(session, actor, project_id)
     program = session.get(Program, project.program_id)
     manager = programs.can_manage(session, actor, program)
-    catalogue = reference.kpis()
+    catalogue = kpi_catalogue(session)
     targets = {
         item.get("code"): item
         for item in session.scalar(
@@ -338,7 +339,7 @@ EXPORT_HEADERS = (
 def export_rows(session: Session, rows) -> list[list]:
     """Spreadsheet rows in the reader's words; values stay numbers, dates ISO, times KST."""
     shown = value_rows(session, [r.measurement for r in rows], with_flags=True)
-    catalogue = reference.kpis()
+    catalogue = kpi_catalogue(session)
     out = []
     for row, view in zip(rows, shown, strict=True):
         m = row.measurement
