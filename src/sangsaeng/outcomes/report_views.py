@@ -373,7 +373,7 @@ def _interval(chart_id: str, title: str, rows: list[tuple[str, Summary]]) -> dic
         "low": [round(s.ci[0] * 100, 2) if s.ci else None for _label, s in shown],
         "high": [round(s.ci[1] * 100, 2) if s.ci else None for _label, s in shown],
         "n": sum(s.n for _label, s in shown),
-        "axis": gettext("Mean improvement (%) with its 95 % interval"),
+        "axis": gettext("Mean improvement (%); whiskers: 95 % interval"),
     }
 
 
@@ -398,7 +398,7 @@ def charts(view: ReportView) -> list[dict]:
             }
         )
     for breakdown in view.breakdowns:
-        if breakdown.rows:
+        if len(breakdown.rows) > 1:  # one group alone compares with nothing
             out.append(
                 _interval(
                     f"chart-by-{breakdown.name}",
@@ -507,7 +507,7 @@ def pdf_charts(view: ReportView) -> dict[str, str]:
         **{
             b.name: svg_intervals([(r.label, r.summary) for r in b.rows])
             for b in view.breakdowns
-            if b.rows
+            if len(b.rows) > 1
         },
     }
 

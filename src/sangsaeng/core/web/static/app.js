@@ -55,7 +55,7 @@
       // Means with their 95 % intervals as whiskers; labels carry n; the first row on top.
       var rev = function (a) { return a.slice().reverse(); };
       var x = rev(chart.values), full = rev(chart.labels), low = rev(chart.low), high = rev(chart.high);
-      var y = full.map(function (label) { return label.length > 24 ? label.slice(0, 23) + "…" : label; });
+      var y = full.map(function (label) { return label.length > 30 ? label.slice(0, 29) + "…" : label; });
       var plus = x.map(function (v, i) { return high[i] === null ? 0 : high[i] - v; });
       var minus = x.map(function (v, i) { return low[i] === null ? 0 : v - low[i]; });
       var ci = x.map(function (v, i) { return low[i] === null ? "—" : low[i] + "% ~ " + high[i] + "%"; });
