@@ -181,6 +181,8 @@ def test_the_cli_report(cli_env, db, program, tmp_path):  # noqa: F811
             "200",
             "--xlsx",
             str(out),
+            "--pdf",
+            str(tmp_path / "report.pdf"),
         ],
     )
     assert result.exit_code == 0, result.output
@@ -194,6 +196,7 @@ def test_the_cli_report(cli_env, db, program, tmp_path):  # noqa: F811
     assert "defect_rate" in data["financial_effect"]["formula"]
     assert "200 resamples" in data["method"]
     assert load_workbook(out, read_only=True).sheetnames[0] == "요약"
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
 
     missing = runner.invoke(cli_app, ["outcomes", "report", "--program", "999999", "--json"])
     assert missing.exit_code == 2
