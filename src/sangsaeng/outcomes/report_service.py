@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from sangsaeng.core.errors import InvalidInput, NotFound
@@ -195,7 +195,10 @@ def program_report(
             .where(ProgramSponsor.program_id == program.id)
         ).all()
     )
-    rows = session.execute(
+    # Plain column rows: executed on the session's connection (Core), which skips the ORM's
+    # per-row loading; the pairs are read row by row rather than held as one list of rows.
+    connection = session.connection()
+    rows = connection.execute(
         select(
             Project.id,
             Project.agreement_no,
@@ -214,19 +217,22 @@ def program_report(
         .where(Project.program_id == program.id, Project.status != P_CANCELLED)
         .order_by(Project.id)
     ).all()
+    program_sponsors = set(sponsor_names)
     if sponsor is not None:
-        rows = [r for r in rows if sponsor.id in _funders(r.budget, set(sponsor_names))]
+        rows = [r for r in rows if sponsor.id in _funders(r.budget, program_sponsors)]
     tiers = {sid: graph.supplier_tiers(session, sid) for sid in sponsor_names}
 
     before: dict[int, dict[str, float]] = defaultdict(dict)
     later: dict[int, dict[str, float]] = defaultdict(dict)
-    for project_id, code, is_baseline, value in session.execute(_pairs_query(program.id, after)):
+    pair_rows = connection.execute(_pairs_query(program.id, after))
+    for project_id, code, is_baseline, value in pair_rows:
         (before if is_baseline else later)[project_id][code] = value
 
+    reportable = {code for code, kpi in catalogue.items() if kpi.category != "input"}
     companies: list[CompanyOutcome] = []
     for row in rows:
         project_id, org_id = row[0], row[4]
-        funders = _funders(row.budget, set(sponsor_names))
+        funders = _funders(row.budget, program_sponsors)
         # A project funded from a pool of several sponsors is grouped as pooled.
         funder = (
             funders[0]
@@ -250,8 +256,7 @@ def program_report(
         base, last = before.get(project_id, {}), later.get(project_id, {})
         pairs = {
             code: Pair(base[code], last[code], targets.get(code))
-            for code in base.keys() & last.keys()
-            if code in catalogue and catalogue[code].category != "input"
+            for code in sorted(base.keys() & last.keys() & reportable)  # a fixed order
         }
         inputs = CompanyInputs(**{name: base.get(code) for code, name in INPUT_CODES.items()})
         companies.append(CompanyOutcome(org_id, groups, pairs, inputs))
@@ -303,22 +308,15 @@ def _value_counts(
     if filtered:
         scope.append(Project.id.in_(project_ids))
     counts = {REPORTED: 0, VERIFIED: 0, REJECTED: 0}
-    counts.update(
-        session.execute(
-            select(KpiMeasurement.status, func.count())
-            .join(Project, Project.id == KpiMeasurement.project_id)
-            .where(*scope)
-            .group_by(KpiMeasurement.status)
-        ).all()
-    )
-    flagged = session.scalar(
-        select(func.count())
-        .select_from(KpiMeasurement)
+    is_flagged = (KpiMeasurement.status == REPORTED) & (cast(KpiMeasurement.flags, String) != "[]")
+    flagged = 0
+    # One pass over the values: the count per status and, of those awaiting, the flagged ones.
+    for status, count, with_flags in session.execute(
+        select(KpiMeasurement.status, func.count(), func.sum(case((is_flagged, 1), else_=0)))
         .join(Project, Project.id == KpiMeasurement.project_id)
-        .where(
-            *scope,
-            KpiMeasurement.status == REPORTED,
-            cast(KpiMeasurement.flags, String) != "[]",
-        )
-    )
-    return counts, flagged or 0
+        .where(*scope)
+        .group_by(KpiMeasurement.status)
+    ):
+        counts[status] = count
+        flagged += with_flags or 0
+    return counts, flagged
