@@ -623,6 +623,32 @@ def demo_seed(
     _emit({"seeded": True, **summary}, as_json, demo.describe(summary))
 
 
+@demo_app.command("kpi-sheet")
+def demo_kpi_sheet(
+    out: Annotated[Path, typer.Option(help="Where to write the sheet")] = Path(
+        "kpi_sheet_demo.csv"
+    ),
+    program: Annotated[
+        int | None, typer.Option(help="Program ID (default: the latest with KPI values due)")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Write the demo KPI sheet (CP949 CSV, Korean headers) for the import demo: completion
+    values of projects awaiting them, with planted bad rows the import must refuse."""
+    from sangsaeng.db import make_engine, make_session_factory
+    from sangsaeng.demo import outcomes as demo_outcomes
+
+    factory = make_session_factory(make_engine(get_settings().database_url))
+    with factory() as session:
+        program_id = program or demo_outcomes.sheet_program(session)
+        rows = demo_outcomes.sheet_rows(session, program_id) if program_id else []
+        if not rows:
+            _fail({"code": "not_found", "message": "no project awaits KPI values"}, as_json)
+        out.write_bytes(demo_outcomes.kpi_sheet(session, program_id))
+    payload = {"program_id": program_id, "file": str(out), "rows": len(rows)}
+    _emit(payload, as_json, f"Wrote {len(rows)} rows of program {program_id} to {out}.")
+
+
 @demo_app.command("logins")
 def demo_logins(as_json: JsonOpt = False) -> None:
     """Print the demo logins and their shared password."""

@@ -14,7 +14,6 @@ from collections import Counter
 from statistics import fmean
 
 import pytest
-from alembic import command
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
@@ -22,15 +21,12 @@ from sangsaeng.assessments import catalog
 from sangsaeng.assessments import service as assessments
 from sangsaeng.assessments.engine import scoring
 from sangsaeng.assessments.models import Assessment
-from sangsaeng.cli import alembic_config, app
-from sangsaeng.core.files.service import LocalStorage
+from sangsaeng.cli import app
 from sangsaeng.core.models import Organization, utcnow
 from sangsaeng.core.policy import SYSTEM_ACTOR
-from sangsaeng.db import make_engine, make_session_factory
 from sangsaeng.demo import program_plan
 from sangsaeng.demo.generator import generate
 from sangsaeng.demo.program_plan import PLANTED_SUPPORT_EFFECT as PLANTED
-from sangsaeng.demo.seed import seed_database
 from sangsaeng.ledger import service as ledger
 from sangsaeng.ledger.models import LedgerAccount
 from sangsaeng.programs import application_service as applications
@@ -45,53 +41,10 @@ from sangsaeng.programs.models import (
     Project,
 )
 from sangsaeng.settings import get_settings
-from tests.conftest import fresh_database
 from tests.demo.test_demo import _recovers_the_planted_diagnoses
 
 pytestmark = pytest.mark.xdist_group("demo-programs")
 SEED, SMES = 2026, 320
-
-
-@pytest.fixture(scope="session")
-def seeded_demos(worker_name, tmp_path_factory):
-    """The whole demo, seeded once per backend and kept for the session: a parametrized
-    session fixture would be torn down and seeded again whenever the test order switches
-    backends (each seeding takes most of a minute)."""
-    built: dict[str, tuple] = {}
-
-    def get(backend: str):
-        if backend not in built:
-            url, drop = fresh_database(
-                backend, f"demo_{worker_name}", tmp_path_factory.mktemp(f"demo-{backend}")
-            )
-            command.upgrade(alembic_config(url), "head")
-            engine = make_engine(url)
-            factory = make_session_factory(engine)
-            storage = LocalStorage(tmp_path_factory.mktemp("demo-files"))
-            summary = seed_database(factory, seed=SEED, sme_count=SMES, storage=storage)
-            built[backend] = (url, factory, summary, engine, drop)
-        return built[backend][:3]
-
-    yield get
-    for _url, _factory, _summary, engine, drop in built.values():
-        engine.dispose()
-        drop()
-
-
-@pytest.fixture
-def demo(backend, seeded_demos):
-    """(database URL, session factory, seed summary) of the whole demo."""
-    return seeded_demos(backend)
-
-
-@pytest.fixture
-def demo_db(demo):
-    session = demo[1]()
-    try:
-        yield session
-    finally:
-        session.rollback()
-        session.close()
 
 
 def _years(session) -> dict[int, Program]:

@@ -144,8 +144,10 @@ def plan_programs(
     """``keys``: the companies in a stable order; ``levels``: their diagnosed level now (what
     the services check eligibility against); ``single``: those diagnosed once (only they complete
     last year's projects, so that their diagnosis after completion is their second: see the
-    module docstring); ``featured``: the demo login's company, which did not apply last year, is
-    at the midterm this year and has not applied to the open call (the browser demo applies)."""
+    module docstring); ``featured``: the demo login's company, which did not apply last year, has
+    finished this year's build (its completion report approved, the final inspection ahead: it
+    sees its KPIs before and after, demo/outcomes.py) and has not applied to the open call (the
+    browser demo applies)."""
     rng = random.Random(seed * 13 + 5)
     scale = len(keys) / 320
     others = [k for k in keys if k != featured]
@@ -154,7 +156,7 @@ def plan_programs(
     )
     fixed = {}
     if featured is not None and levels.get(featured, 99) <= MAX_LEVELS["current"]:
-        fixed[featured] = MIDTERM
+        fixed[featured] = FINAL
     current = _call(
         rng, "current", keys, levels, CURRENT_SELECTED, scale, fixed=fixed, completing=set(keys)
     )

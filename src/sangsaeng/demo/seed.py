@@ -16,6 +16,7 @@ from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.db import transaction
 from sangsaeng.demo.diagnoses import generate_diagnoses
 from sangsaeng.demo.generator import generate
+from sangsaeng.demo.outcomes import seed_outcomes
 from sangsaeng.demo.programs import seed_programs
 
 SMART_FACTORY = "smart-factory-level"
@@ -116,7 +117,7 @@ def seed_database(
                 session.add(Membership(user_id=user.id, organization_id=ids[key], role=role))
             logins.append({"email": email, "roles": list(roles)})
         session.flush()
-        seeded = None
+        seeded = outcomes = None
         if programs:
             task = progress.add_task("demo programs", total=None)
             seeded = seed_programs(
@@ -128,6 +129,9 @@ def seed_database(
                 seed=seed,
                 featured=sme_key,
                 advance=lambda n: progress.advance(task, n),
+            )
+            outcomes = seed_outcomes(
+                session, program_ids=seeded.program_ids, seed=seed, featured_org=ids[sme_key]
             )
     kinds: dict[str, int] = {}
     for spec in world.orgs:
@@ -142,6 +146,7 @@ def seed_database(
         "logins": logins,
         "password": DEMO_PASSWORD,
         "programs": seeded.summary() if seeded else None,
+        "outcomes": outcomes.summary() if outcomes else None,
     }
 
 
@@ -162,4 +167,6 @@ def describe(summary: dict) -> str:
             f"; {seeded['programs']} programs with {seeded['applications']} applications and "
             f"projects {seeded['projects']}"
         )
+    if summary.get("outcomes"):
+        text += f"; KPI values {summary['outcomes']['values']}"
     return text + "; `sangsaeng demo logins` lists the logins."
