@@ -423,3 +423,25 @@ def mine_base(db, project_id: int) -> int:
             KpiMeasurement.project_id == project_id, KpiMeasurement.kpi_code == "defect_rate"
         )
     )
+
+
+def test_a_kpi_without_a_target_shows_once_with_all_its_values(db, make_client):
+    world, project = _world(db)
+    sme = world.sme_actors[0]
+    for stage, start, end, value in (
+        ("baseline", date(2025, 1, 1), date(2025, 12, 31), 10.0),
+        ("completion", date(2026, 7, 1), date(2026, 12, 31), 12.0),
+    ):
+        outcomes.report(
+            db,
+            sme,
+            project.id,
+            outcomes.Report("productivity", stage, start, end, value, "units/labour hour"),
+        )
+    db.commit()
+    company, _csrf = _browser(db, make_client, sme)
+    html = company.get(f"/projects/{project.id}/kpis").text
+    assert html.count('id="kpi-productivity"') == 1
+    assert len(set(re.findall(r'<tr id="(m-\d+)"', html))) == len(
+        re.findall(r'<tr id="m-\d+"', html)
+    )

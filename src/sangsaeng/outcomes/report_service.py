@@ -9,10 +9,12 @@ the same report over the companies whose agreed budget it funds.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from sqlalchemy import String, case, cast, func, select
+import numpy as np
+from sqlalchemy import String, Text, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from sangsaeng.core.errors import InvalidInput, NotFound
@@ -23,7 +25,13 @@ from sangsaeng.core.policy import Actor, Role
 from sangsaeng.core.reference import Kpi, ksic_division_of
 from sangsaeng.core.reference.catalogue import kpi_catalogue
 from sangsaeng.outcomes.engine.improvement import CompanyInputs
-from sangsaeng.outcomes.engine.report import CompanyOutcome, KpiRule, Pair, Report, build_report
+from sangsaeng.outcomes.engine.report import (
+    INPUT_COLUMNS,
+    KpiRule,
+    Report,
+    ReportData,
+    build_report_data,
+)
 from sangsaeng.outcomes.engine.summary import BOOTSTRAP_RESAMPLES
 from sangsaeng.outcomes.models import REJECTED, REPORTED, VERIFIED, KpiMeasurement
 from sangsaeng.programs import dashboard_service
@@ -139,6 +147,95 @@ def _funders(budget: dict, sponsor_ids: set[int]) -> list[int]:
     return order
 
 
+class _ProjectRow(NamedTuple):
+    id: int
+    agreement_no: str
+    budget: dict
+    starts_on: object
+    organization_id: int
+    name_ko: str
+    ksic_code: str | None
+    region_code: str | None
+    size_class: str | None
+    support_type: str | None
+    target_kpis: list
+
+
+def _project_rows(connection, program_id: int) -> list[_ProjectRow]:
+    """The program's projects (not cancelled) with their company and application. The two JSON
+    documents come as text and are parsed in one call: per-row decoding of 60,000 small
+    documents costs a second."""
+    rows = _plain_rows(
+        connection,
+        select(
+            Project.id,
+            Project.agreement_no,
+            cast(Project.budget, Text),
+            Project.starts_on,
+            Organization.id,
+            Organization.name_ko,
+            Organization.ksic_code,
+            Organization.region_code,
+            Organization.size_class,
+            Application.support_type,
+            cast(Application.target_kpis, Text),
+        )
+        .join(Organization, Organization.id == Project.organization_id)
+        .join(Application, Application.id == Project.application_id)
+        .where(Project.program_id == program_id, Project.status != P_CANCELLED)
+        .order_by(Project.id),
+    )
+    documents = json.loads(
+        "[" + ",".join(f"{r[2] or 'null'},{r[10] or 'null'}" for r in rows) + "]"
+    )
+    return [
+        _ProjectRow(*r[:2], documents[2 * i] or {}, *r[3:10], documents[2 * i + 1] or [])
+        for i, r in enumerate(rows)
+    ]
+
+
+def _plain_rows(connection, query) -> list[tuple]:
+    """The rows as the driver's plain tuples, without building result rows: for half a million
+    rows three times faster (values arrive as the driver decodes them; SQLite gives dates as
+    text)."""
+    result = connection.execute(query)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _pair_slots(connection, query, position, kpi_index, input_index, width):
+    """The query's (project, KPI, is baseline, value) rows scattered into per-(company, KPI)
+    arrays of values before and after, and the companies' inputs — fetched in one go and
+    placed with numpy rather than row by row."""
+    rows = _plain_rows(connection, query)
+    before = np.full(len(position) * width, np.nan)
+    later = np.full(len(position) * width, np.nan)
+    inputs = np.full((len(position), len(INPUT_COLUMNS)), np.nan)
+    if not rows:
+        return before, later, inputs
+    # Column by column (zip(*rows) is slow for half a million rows).
+    company = np.array([position.get(r[0], -1) for r in rows], dtype=np.int64)
+    kpi = np.array([kpi_index.get(r[1], -1) for r in rows], dtype=np.int64)
+    column = np.array([input_index.get(r[1], -1) for r in rows], dtype=np.int64)
+    is_baseline = np.array([r[2] for r in rows], dtype=bool)
+    value = np.array([r[3] for r in rows], dtype=float)
+    known = company >= 0  # not a cancelled project, and inside the sponsor's scope
+    for target, stage in ((before, is_baseline), (later, ~is_baseline)):
+        mask = known & stage & (kpi >= 0)
+        target[company[mask] * width + kpi[mask]] = value[mask]
+    mask = known & is_baseline & (column >= 0)
+    inputs[company[mask], column[mask]] = value[mask]
+    return before, later, inputs
+
+
+def _group_index(labels: list[str]) -> tuple[np.ndarray, tuple[str, ...]]:
+    names = tuple(sorted(set(labels)))
+    index = {name: j for j, name in enumerate(names)}
+    return np.array([index[label] for label in labels], dtype=int), names
+
+
 def _tier_label(tier: int | None) -> str:
     if tier is None:
         return OUTSIDE_CHAIN
@@ -195,43 +292,17 @@ def program_report(
             .where(ProgramSponsor.program_id == program.id)
         ).all()
     )
-    # Plain column rows: executed on the session's connection (Core), which skips the ORM's
-    # per-row loading; the pairs are read row by row rather than held as one list of rows.
     connection = session.connection()
-    rows = connection.execute(
-        select(
-            Project.id,
-            Project.agreement_no,
-            Project.budget,
-            Project.starts_on,
-            Organization.id,
-            Organization.name_ko,
-            Organization.ksic_code,
-            Organization.region_code,
-            Organization.size_class,
-            Application.support_type,
-            Application.target_kpis,
-        )
-        .join(Organization, Organization.id == Project.organization_id)
-        .join(Application, Application.id == Project.application_id)
-        .where(Project.program_id == program.id, Project.status != P_CANCELLED)
-        .order_by(Project.id)
-    ).all()
+    rows = _project_rows(connection, program.id)
     program_sponsors = set(sponsor_names)
     if sponsor is not None:
         rows = [r for r in rows if sponsor.id in _funders(r.budget, program_sponsors)]
     tiers = {sid: graph.supplier_tiers(session, sid) for sid in sponsor_names}
 
-    before: dict[int, dict[str, float]] = defaultdict(dict)
-    later: dict[int, dict[str, float]] = defaultdict(dict)
-    pair_rows = connection.execute(_pairs_query(program.id, after))
-    for project_id, code, is_baseline, value in pair_rows:
-        (before if is_baseline else later)[project_id][code] = value
-
-    reportable = {code for code, kpi in catalogue.items() if kpi.category != "input"}
-    companies: list[CompanyOutcome] = []
+    position = {row[0]: i for i, row in enumerate(rows)}
+    groups: list[dict[str, str]] = []
+    targets: list[dict[str, float]] = []
     for row in rows:
-        project_id, org_id = row[0], row[4]
         funders = _funders(row.budget, program_sponsors)
         # A project funded from a pool of several sponsors is grouped as pooled.
         funder = (
@@ -240,49 +311,82 @@ def program_report(
             else None
         )
         division = ksic_division_of(row.ksic_code or "")
-        groups = {
-            "sponsor": sponsor_names[funder] if funder else (POOLED if funders else OUTSIDE_CHAIN),
-            # The closest tier to any sponsor funding it.
-            "tier": _tier_label(
-                min((t for f in funders if (t := tiers[f].get(org_id)) is not None), default=None)
-            ),
-            "industry": division.code if division else OUTSIDE_CHAIN,
-            "region": row.region_code or OUTSIDE_CHAIN,
-            "size": row.size_class or OUTSIDE_CHAIN,
-            "support_type": row.support_type or OUTSIDE_CHAIN,
-            "year": str(row.starts_on.year),
-        }
-        targets = {t.get("code"): t.get("target") for t in row.target_kpis or []}
-        base, last = before.get(project_id, {}), later.get(project_id, {})
-        pairs = {
-            code: Pair(base[code], last[code], targets.get(code))
-            for code in sorted(base.keys() & last.keys() & reportable)  # a fixed order
-        }
-        inputs = CompanyInputs(**{name: base.get(code) for code, name in INPUT_CODES.items()})
-        companies.append(CompanyOutcome(org_id, groups, pairs, inputs))
+        groups.append(
+            {
+                "sponsor": sponsor_names[funder]
+                if funder
+                else (POOLED if funders else OUTSIDE_CHAIN),
+                # The closest tier to any sponsor funding it.
+                "tier": _tier_label(
+                    min(
+                        (t for f in funders if (t := tiers[f].get(row[4])) is not None),
+                        default=None,
+                    )
+                ),
+                "industry": division.code if division else OUTSIDE_CHAIN,
+                "region": row.region_code or OUTSIDE_CHAIN,
+                "size": row.size_class or OUTSIDE_CHAIN,
+                "support_type": row.support_type or OUTSIDE_CHAIN,
+                "year": str(row.starts_on)[:4],  # a date, or its ISO text from SQLite
+            }
+        )
+        targets.append(
+            {t.get("code"): t.get("target") for t in row.target_kpis or [] if isinstance(t, dict)}
+        )
 
-    rules = {
-        code: KpiRule(kpi.improvement, kpi.direction)
-        for code, kpi in catalogue.items()
-        if kpi.category != "input"
-    }
-    report = build_report(len(rows), companies, rules, resamples=resamples, seed=seed)
+    # The pairs straight into arrays: one slot per (company, KPI), filled as rows arrive.
+    codes = tuple(sorted(code for code, kpi in catalogue.items() if kpi.category != "input"))
+    kpi_index = {code: k for k, code in enumerate(codes)}
+    input_index = {code: INPUT_COLUMNS.index(name) for code, name in INPUT_CODES.items()}
+    width = max(len(codes), 1)
+    slots = len(rows) * width
+    # Targets into the same (company, KPI) slots.
+    target_slots = np.full(slots, np.nan)
+    for i, wanted in enumerate(targets):
+        for code, value in wanted.items():
+            k = kpi_index.get(code)
+            if k is not None and isinstance(value, int | float):
+                target_slots[i * width + k] = value
+    before, later, inputs = _pair_slots(
+        connection, _pairs_query(program.id, after), position, kpi_index, input_index, width
+    )
+    paired = np.flatnonzero(~np.isnan(before) & ~np.isnan(later))
+    pair_company, pair_kpi = np.divmod(paired, width)
+    target = target_slots[paired]
+    data = ReportData(
+        n_participants=len(rows),
+        n_companies=len(rows),
+        kpi_codes=codes,
+        rules=tuple(
+            KpiRule(catalogue[code].improvement, catalogue[code].direction) for code in codes
+        ),
+        pair_company=pair_company,
+        pair_kpi=pair_kpi,
+        before=before[paired],
+        after=later[paired],
+        target=target,
+        inputs=inputs,
+        groups={name: _group_index([g[name] for g in groups]) for name in BREAKDOWNS},
+    )
+    report = build_report_data(data, resamples=resamples, seed=seed)
+    n_pairs = np.bincount(pair_company, minlength=len(rows)).tolist()
+    input_rows = inputs.tolist()
     project_ids = [r[0] for r in rows]
     values, flagged = _value_counts(session, program.id, project_ids, sponsor is not None)
-    change, ups, n_pairs = dashboard_service.level_change_of(session, project_ids)
+    change, ups, n_level = dashboard_service.level_change_of(session, project_ids)
     lines = [
         CompanyLine(
             organization_id=row[4],
             name=row.name_ko,
             project_id=row[0],
             agreement_no=row.agreement_no,
-            groups=dict(company.groups),
-            n_pairs=len(company.pairs),
+            groups=groups[i],
+            n_pairs=n_pairs[i],
             average=report.company_averages[i],
             effect_krw=report.company_effects[i],
-            inputs=company.inputs,
+            inputs=CompanyInputs(*(None if v != v else v for v in input_rows[i])),  # NaN: none
         )
-        for i, (row, company) in enumerate(zip(rows, companies, strict=True))
+        for i, row in enumerate(rows)
     ]
     return ProgramReport(
         program=program,
@@ -291,7 +395,7 @@ def program_report(
         report=report,
         level_change=change,
         level_ups=ups,
-        n_level_pairs=n_pairs,
+        n_level_pairs=n_level,
         values=values,
         flagged=flagged,
         companies=lines,

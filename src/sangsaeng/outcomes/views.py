@@ -184,9 +184,16 @@ def project_kpis(session: Session, actor: Actor, project_id: int) -> ProjectKpis
     }
     compared = {c.code: c for c in comparisons.company_comparison(session, actor, project_id)}
     rows = value_rows(session, found, with_flags=manager)
-    codes = list(targets)
-    codes += [r.m.kpi_code for r in rows if r.m.kpi_code not in codes]
-    codes += [c for c, k in catalogue.items() if k.category == "input" and c not in codes]
+    # Targets first, then every other KPI with values, then the inputs — each KPI once.
+    codes = list(
+        dict.fromkeys(
+            [
+                *targets,
+                *(r.m.kpi_code for r in rows),
+                *(c for c, k in catalogue.items() if k.category == "input"),
+            ]
+        )
+    )
     blocks: dict[str, list[KpiBlock]] = {c: [] for c in CATEGORY_ORDER}
     for code in codes:
         kpi = catalogue.get(code)

@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sangsaeng.outcomes.engine.improvement import (
+    DIFFERENCE,
+    FORMULAS,
+    HIGHER,
+    LOWER,
     N_,
     RELATIVE,
     CompanyInputs,
-    company_average,
-    financial_effect,
-    improvement,
-    target_achievement,
 )
 from sangsaeng.outcomes.engine.summary import (
     BOOTSTRAP_RESAMPLES,
@@ -132,6 +132,28 @@ METHOD = N_(
 )  # reported as totals beside the improvements
 
 
+# Company inputs in the order of ReportData.inputs' columns.
+INPUT_COLUMNS = ("annual_output", "unit_cost", "annual_hours", "value_added_per_hour")
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """The report's inputs as arrays, one row per verified pair (so 30,000 companies × 8 KPIs
+    are computed without a Python object per pair). Missing numbers are NaN."""
+
+    n_participants: int
+    n_companies: int
+    kpi_codes: tuple[str, ...]
+    rules: tuple[KpiRule, ...]  # aligned with kpi_codes
+    pair_company: np.ndarray  # int, the company's position (0 … n_companies − 1)
+    pair_kpi: np.ndarray  # int, the position in kpi_codes
+    before: np.ndarray
+    after: np.ndarray
+    target: np.ndarray  # NaN where no target was set
+    inputs: np.ndarray  # n_companies × INPUT_COLUMNS
+    groups: Mapping[str, tuple[np.ndarray, tuple[str, ...]]]  # name → (label index or −1, labels)
+
+
 def build_report(
     n_participants: int,
     companies: Sequence[CompanyOutcome],
@@ -140,96 +162,192 @@ def build_report(
     resamples: int = BOOTSTRAP_RESAMPLES,
     seed: int = 0,
 ) -> Report:
-    averages: list[float | None] = []
-    per_kpi: dict[str, dict[int, float]] = defaultdict(dict)  # KPI → company index → value
-    achieved: dict[int, list[float]] = defaultdict(list)  # company index → its achievements
-    effect_total, valued, missing = 0.0, 0, 0
+    """The report from company objects (small programs, tests); see ``build_report_data``."""
+    codes = tuple(sorted({code for c in companies for code in c.pairs}))
+    position = {code: k for k, code in enumerate(codes)}
+    rows = [
+        (i, position[code], pair.before, pair.after, np.nan if pair.target is None else pair.target)
+        for i, company in enumerate(companies)
+        for code, pair in company.pairs.items()
+    ]
+    columns = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
+    groups: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
+    for name in sorted({name for c in companies for name in c.groups}):
+        labels = tuple(sorted({c.groups[name] for c in companies if name in c.groups}))
+        index = {label: j for j, label in enumerate(labels)}
+        groups[name] = (
+            np.array([index.get(c.groups.get(name), -1) for c in companies], dtype=int),
+            labels,
+        )
+    data = ReportData(
+        n_participants=n_participants,
+        n_companies=len(companies),
+        kpi_codes=codes,
+        rules=tuple(rules[code] for code in codes),
+        pair_company=np.array(columns[0], dtype=int),
+        pair_kpi=np.array(columns[1], dtype=int),
+        before=np.array(columns[2], dtype=float),
+        after=np.array(columns[3], dtype=float),
+        target=np.array(columns[4], dtype=float),
+        inputs=np.array(
+            [[_nan(getattr(c.inputs, name)) for name in INPUT_COLUMNS] for c in companies],
+            dtype=float,
+        ).reshape(len(companies), len(INPUT_COLUMNS)),
+        groups=groups,
+    )
+    return build_report_data(data, resamples=resamples, seed=seed)
+
+
+def _nan(value: float | None) -> float:
+    return np.nan if value is None else value
+
+
+def _per_company(data: ReportData, code: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each company's before and after values of one KPI (NaN where it has no pair)."""
+    before = np.full(data.n_companies, np.nan)
+    after = np.full(data.n_companies, np.nan)
+    if code in data.kpi_codes:
+        mask = data.pair_kpi == data.kpi_codes.index(code)
+        before[data.pair_company[mask]] = data.before[mask]
+        after[data.pair_company[mask]] = data.after[mask]
+    return before, after
+
+
+def _financial_effect(data: ReportData) -> tuple[np.ndarray, FinancialEffect]:
+    """Each company's annual effect (NaN when none could be valued) and the program's, with
+    the same rules as ``improvement.financial_effect``: a pair whose inputs are missing makes
+    the company missing, unless another of its pairs could be valued."""
+    output, unit_cost, hours, value_added = data.inputs.T
+    defect = _per_company(data, "defect_rate")
+    cost = _per_company(data, "unit_cost")
+    productivity = _per_company(data, "productivity")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        parts = {
+            "defect_rate": (
+                ~np.isnan(defect[0]),
+                ~np.isnan(output) & ~np.isnan(unit_cost),
+                (defect[0] - defect[1]) / 100 * output * unit_cost,
+            ),
+            "unit_cost": (~np.isnan(cost[0]), ~np.isnan(output), (cost[0] - cost[1]) * output),
+            "productivity": (
+                ~np.isnan(productivity[0]),
+                ~np.isnan(hours) & ~np.isnan(value_added) & (productivity[0] != 0),
+                (productivity[1] - productivity[0]) / productivity[0] * hours * value_added,
+            ),
+        }
+    effect = np.zeros(data.n_companies)
+    valued = np.zeros(data.n_companies, dtype=bool)
+    lacking = np.zeros(data.n_companies, dtype=bool)
     formulas: dict[str, str] = {}
-    totals: dict[str, list[float]] = defaultdict(list)
-    effects: list[float | None] = []
-    for index, company in enumerate(companies):
-        relative: dict[str, float | None] = {}
-        for code, pair in company.pairs.items():
-            rule = rules[code]
-            value = improvement(rule.improvement, rule.direction, pair.before, pair.after)
-            if value is not None:
-                per_kpi[code][index] = value
-            if rule.improvement == RELATIVE:
-                relative[code] = value
-            if pair.target is not None:
-                reached = target_achievement(rule.direction, pair.before, pair.target, pair.after)
-                if reached is not None:
-                    achieved[index].append(reached)
-            if code in SUMMED:
-                totals[code].append(pair.after)
-        averages.append(company_average(relative))
-        before = {c: p.before for c, p in company.pairs.items()}
-        after = {c: p.after for c, p in company.pairs.items()}
-        parts, lacking = financial_effect(before, after, company.inputs)
-        effects.append(sum(p.krw for p in parts) if parts else None)
-        if parts:
-            valued += 1
-            effect_total += sum(p.krw for p in parts)
-            formulas.update({p.kind: p.formula for p in parts})
-        elif lacking:
-            missing += 1
+    for kind, (measured, has_inputs, krw) in parts.items():
+        used = measured & has_inputs
+        effect[used] += krw[used]
+        valued |= used
+        lacking |= measured & ~has_inputs
+        if used.any():
+            formulas[kind] = FORMULAS[kind]
+    total = float(effect[valued].sum())
+    n_valued = int(valued.sum())
+    summary = FinancialEffect(
+        total=total,
+        per_company=total / n_valued if n_valued else None,
+        n=n_valued,
+        n_missing=int((lacking & ~valued).sum()),
+        formulas=formulas,
+    )
+    return np.where(valued, effect, np.nan), summary
+
+
+def build_report_data(
+    data: ReportData, *, resamples: int = BOOTSTRAP_RESAMPLES, seed: int = 0
+) -> Report:
+    n = data.n_companies
+    k_count = len(data.kpi_codes)
+    higher = np.array([r.direction == HIGHER for r in data.rules], dtype=bool)
+    relative = np.array([r.improvement == RELATIVE for r in data.rules], dtype=bool)
+    for rule in data.rules:
+        if rule.direction not in (HIGHER, LOWER) or rule.improvement not in (RELATIVE, DIFFERENCE):
+            raise ValueError(f"unknown rule {rule!r}")
+    pair_higher = higher[data.pair_kpi] if k_count else np.zeros(0, dtype=bool)
+    pair_relative = relative[data.pair_kpi] if k_count else np.zeros(0, dtype=bool)
+    change = np.where(pair_higher, data.after - data.before, data.before - data.after)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gain = np.where(
+            pair_relative,
+            np.where(data.before == 0, np.nan, change / np.abs(data.before)),
+            change,
+        )
+        aimed = np.where(pair_higher, data.target - data.before, data.before - data.target)
+        achievement = np.where(aimed > 0, change / aimed, np.nan)
+    defined = ~np.isnan(gain)
+
+    # A company's average: the mean of its defined relative improvements.
+    counted = defined & pair_relative
+    sums = np.bincount(data.pair_company[counted], weights=gain[counted], minlength=n)
+    counts = np.bincount(data.pair_company[counted], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        averages = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    has_average = counts > 0
 
     # Every statistic is a mean of per-company sums over per-company counts, so that one joint
     # bootstrap of companies gives all the intervals.
-    columns: list[tuple[dict[int, float], dict[int, int]]] = []
-    defined = {i: v for i, v in enumerate(averages) if v is not None}
-    columns.append((defined, dict.fromkeys(defined, 1)))
-    kpi_codes = sorted(per_kpi)
-    for code in kpi_codes:
-        columns.append((per_kpi[code], dict.fromkeys(per_kpi[code], 1)))
-    columns.append(
-        ({i: sum(v) for i, v in achieved.items()}, {i: len(v) for i, v in achieved.items()})
+    column_sums: list[np.ndarray] = [np.where(has_average, averages, 0.0)]
+    column_counts: list[np.ndarray] = [has_average.astype(float)]
+    kpi_values: list[np.ndarray] = []
+    for k in range(k_count):
+        mask = (data.pair_kpi == k) & defined
+        values = np.zeros(n)
+        present = np.zeros(n)
+        values[data.pair_company[mask]] = gain[mask]
+        present[data.pair_company[mask]] = 1.0
+        column_sums.append(values)
+        column_counts.append(present)
+        kpi_values.append(gain[mask])
+    reached = ~np.isnan(achievement)
+    column_sums.append(
+        np.bincount(data.pair_company[reached], weights=achievement[reached], minlength=n)
     )
-    groups: list[tuple[str, str, dict[int, float]]] = []
-    for name in sorted({name for c in companies for name in c.groups}):
-        members: dict[str, dict[int, float]] = defaultdict(dict)
-        for index, company in enumerate(companies):
-            if name in company.groups and averages[index] is not None:
-                members[company.groups[name]][index] = averages[index]
-        for group in sorted(members):
-            groups.append((name, group, members[group]))
-            columns.append((members[group], dict.fromkeys(members[group], 1)))
-    sums = np.zeros((len(companies), len(columns)))
-    counts = np.zeros((len(companies), len(columns)))
-    for j, (column_sums, column_counts) in enumerate(columns):
-        for i, value in column_sums.items():
-            sums[i, j] = value
-            counts[i, j] = column_counts[i]
-    cis = joint_bootstrap_cis(sums, counts, resamples=resamples, seed=seed)
+    column_counts.append(np.bincount(data.pair_company[reached], minlength=n).astype(float))
+    group_columns: list[tuple[str, str, np.ndarray]] = []
+    for name in sorted(data.groups):
+        index, labels = data.groups[name]
+        for j, label in enumerate(labels):
+            members = (index == j) & has_average
+            if not members.any():
+                continue
+            group_columns.append((name, label, averages[members]))
+            column_sums.append(np.where(members, averages, 0.0))
+            column_counts.append(members.astype(float))
+    cis = joint_bootstrap_cis(
+        np.column_stack(column_sums), np.column_stack(column_counts), resamples=resamples, seed=seed
+    )
     method = SUMMARY_METHOD.format(resamples=resamples, seed=seed)
 
     breakdowns: dict[str, dict[str, Summary]] = defaultdict(dict)
-    first_group = 2 + len(kpi_codes)
-    for offset, (name, group, members) in enumerate(groups):
-        breakdowns[name][group] = describe(
-            list(members.values()), cis[first_group + offset], method
-        )
+    first_group = 2 + k_count
+    for offset, (name, label, values) in enumerate(group_columns):
+        breakdowns[name][label] = describe(values, cis[first_group + offset], method)
+    kpis = {
+        code: describe(kpi_values[k], cis[1 + k], method)
+        for k, code in enumerate(data.kpi_codes)
+        if len(kpi_values[k])
+    }
+    totals = {}
+    for code in SUMMED:
+        if code in data.kpi_codes:
+            mask = data.pair_kpi == data.kpi_codes.index(code)
+            totals[code] = (float(data.after[mask].sum()), int(mask.sum()))
+    effects, financial = _financial_effect(data)
     return Report(
-        n_participants=n_participants,
-        n_verified=sum(1 for c in companies if c.pairs),
-        avg_improvement=describe(list(defined.values()), cis[0], method),
-        kpis={
-            code: describe(list(per_kpi[code].values()), cis[1 + j], method)
-            for j, code in enumerate(kpi_codes)
-        },
-        target_achievement=describe(
-            [v for values in achieved.values() for v in values], cis[1 + len(kpi_codes)], method
-        ),
-        financial_effect=FinancialEffect(
-            total=effect_total,
-            per_company=effect_total / valued if valued else None,
-            n=valued,
-            n_missing=missing,
-            formulas=formulas,
-        ),
-        totals={k: (float(sum(v)), len(v)) for k, v in sorted(totals.items())},
+        n_participants=data.n_participants,
+        n_verified=len(np.unique(data.pair_company)),
+        avg_improvement=describe(averages[has_average], cis[0], method),
+        kpis=dict(sorted(kpis.items())),
+        target_achievement=describe(achievement[reached], cis[1 + k_count], method),
+        financial_effect=financial,
+        totals=dict(sorted(totals.items())),
         breakdowns=dict(breakdowns),
         method=METHOD.format(resamples=resamples, seed=seed),
-        company_averages=tuple(averages),
-        company_effects=tuple(effects),
+        company_averages=tuple(None if v != v else v for v in averages.tolist()),  # NaN: none
+        company_effects=tuple(None if v != v else v for v in effects.tolist()),
     )

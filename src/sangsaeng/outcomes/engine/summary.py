@@ -104,13 +104,15 @@ def joint_bootstrap_cis(
     rng = np.random.default_rng(seed)
     means = np.empty((resamples, k))
     block = max(1, 4_000_000 // n)
+    both = np.hstack([sums, counts])  # one matrix product gives numerators and denominators
     for start in range(0, resamples, block):
         size = min(resamples, start + block) - start
         picks = rng.integers(0, n, size=(size, n))
         picks += np.arange(size)[:, None] * n
         weights = np.bincount(picks.ravel(), minlength=size * n).reshape(size, n).astype(float)
+        totals = weights @ both
         with np.errstate(invalid="ignore", divide="ignore"):
-            means[start : start + size] = (weights @ sums) / (weights @ counts)
+            means[start : start + size] = totals[:, :k] / totals[:, k:]
     tail = (1 - level) / 2 * 100
     intervals: list[tuple[float, float] | None] = []
     companies = (counts > 0).sum(axis=0)
