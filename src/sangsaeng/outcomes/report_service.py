@@ -16,7 +16,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import String, Text, case, cast, func, select
+from sqlalchemy import SmallInteger, String, Text, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from sangsaeng.core.errors import InvalidInput, NotFound
@@ -213,25 +213,96 @@ def _plain_rows(connection, query) -> list[tuple]:
         result.close()
 
 
-def _pair_slots(connection, query, position, kpi_index, input_index, width):
-    """The query's (project, KPI, is baseline, value) rows scattered into per-(company, KPI)
-    arrays of values before and after, and the companies' inputs — fetched in one go and
-    placed with numpy rather than row by row."""
-    rows = _plain_rows(connection, query)
-    before = np.full(len(position) * width, np.nan)
-    later = np.full(len(position) * width, np.nan)
-    inputs = np.full((len(position), len(INPUT_COLUMNS)), np.nan)
-    if not rows:
+# One row of a binary COPY of (project id int4, KPI position int2, is baseline bool, value
+# float8): the field count, then each field's length and bytes, big-endian, no NULLs.
+_COPY_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("n1", ">i4"),
+        ("project", ">i4"),
+        ("n2", ">i4"),
+        ("code", ">i2"),
+        ("n3", ">i4"),
+        ("baseline", "u1"),
+        ("n4", ">i4"),
+        ("value", ">f8"),
+    ]
+)
+_COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
+
+
+def _pair_columns(connection, program_id: int, after: str, codes: list[str]):
+    """The pair rows as arrays: (project id, position in ``codes`` or −1, is baseline, value).
+
+    On PostgreSQL the rows come as a binary COPY read straight into numpy (half a million rows
+    without a Python object each) from a DISTINCT ON query (cheaper than ranking every row);
+    elsewhere from the portable windowed query."""
+    if connection.dialect.name != "postgresql":
+        rows = _plain_rows(connection, _pairs_query(program_id, after))
+        position = {code: k for k, code in enumerate(codes)}
+        return (
+            np.array([r[0] for r in rows], dtype=np.int64),
+            np.array([position.get(r[1], -1) for r in rows], dtype=np.int64),
+            np.array([r[2] for r in rows], dtype=bool),
+            np.array([r[3] for r in rows], dtype=float),
+        )
+    is_baseline = KpiMeasurement.stage == "baseline"
+    code_position = case(
+        {code: k for k, code in enumerate(codes)}, value=KpiMeasurement.kpi_code, else_=-1
+    )
+    latest = (
+        select(
+            KpiMeasurement.project_id,
+            cast(code_position, SmallInteger),
+            is_baseline,
+            KpiMeasurement.value,
+        )
+        .join(Project, Project.id == KpiMeasurement.project_id)
+        .where(Project.program_id == program_id, KpiMeasurement.status == VERIFIED)
+        .distinct(KpiMeasurement.project_id, KpiMeasurement.kpi_code, is_baseline)
+        .order_by(
+            KpiMeasurement.project_id,
+            KpiMeasurement.kpi_code,
+            is_baseline,
+            KpiMeasurement.period_end.desc(),
+            KpiMeasurement.id.desc(),
+        )
+    )
+    if after == "completion":
+        latest = latest.where(KpiMeasurement.stage.in_(("baseline", "completion")))
+    sql = str(latest.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(f"COPY ({sql}) TO STDOUT (FORMAT BINARY)") as copy:
+        data = b"".join(bytes(block) for block in copy)
+    if not data.startswith(_COPY_SIGNATURE):
+        raise RuntimeError("unexpected COPY format")
+    extension = int.from_bytes(data[15:19], "big")
+    body = data[19 + extension : -2]  # the trailer is a field count of −1
+    rows = np.frombuffer(body, dtype=_COPY_ROW)
+    return (
+        rows["project"].astype(np.int64),
+        rows["code"].astype(np.int64),
+        rows["baseline"].astype(bool),
+        rows["value"].astype(float),
+    )
+
+
+def _pair_slots(connection, program_id, after, project_ids, codes, kpi_index, input_index):
+    """The pairs scattered into per-(company, KPI) arrays of values before and after, and the
+    companies' inputs (companies in the order of ``project_ids``, which is sorted)."""
+    width = max(len(kpi_index), 1)
+    before = np.full(len(project_ids) * width, np.nan)
+    later = np.full(len(project_ids) * width, np.nan)
+    inputs = np.full((len(project_ids), len(INPUT_COLUMNS)), np.nan)
+    project, code, is_baseline, value = _pair_columns(connection, program_id, after, codes)
+    if not len(project) or not len(project_ids):
         return before, later, inputs
-    # Column by column (zip(*rows) is slow for half a million rows).
-    company = np.array([position.get(r[0], -1) for r in rows], dtype=np.int64)
-    code_of = {code: n for n, code in enumerate({r[1] for r in rows})}
-    code = np.array([code_of[r[1]] for r in rows], dtype=np.int64)
-    kpi = np.array([kpi_index.get(c, -1) for c in code_of], dtype=np.int64)[code]
-    column = np.array([input_index.get(c, -1) for c in code_of], dtype=np.int64)[code]
-    is_baseline = np.array([r[2] for r in rows], dtype=bool)
-    value = np.array([r[3] for r in rows], dtype=float)
-    known = company >= 0  # not a cancelled project, and inside the sponsor's scope
+    ids = np.asarray(project_ids, dtype=np.int64)
+    company = np.searchsorted(ids, project)
+    company[company >= len(ids)] = 0
+    known = (ids[company] == project) & (code >= 0)  # cancelled or outside the sponsor's scope
+    kpi = np.array([kpi_index.get(c, -1) for c in codes] + [-1], dtype=np.int64)[code]
+    column = np.array([input_index.get(c, -1) for c in codes] + [-1], dtype=np.int64)[code]
     for target, stage in ((before, is_baseline), (later, ~is_baseline)):
         mask = known & stage & (kpi >= 0)
         target[company[mask] * width + kpi[mask]] = value[mask]
@@ -309,7 +380,6 @@ def program_report(
         rows = [r for r in rows if sponsor.id in _funders(r.budget, program_sponsors)]
     tiers = {sid: graph.supplier_tiers(session, sid) for sid in sponsor_names}
 
-    position = {row[0]: i for i, row in enumerate(rows)}
     groups: list[dict[str, str]] = []
     targets: list[dict[str, float]] = []
     for row in rows:
@@ -358,7 +428,13 @@ def program_report(
             if k is not None and isinstance(value, int | float):
                 target_slots[i * width + k] = value
     before, later, inputs = _pair_slots(
-        connection, _pairs_query(program.id, after), position, kpi_index, input_index, width
+        connection,
+        program.id,
+        after,
+        [row[0] for row in rows],
+        list(catalogue),
+        kpi_index,
+        input_index,
     )
     paired = np.flatnonzero(~np.isnan(before) & ~np.isnan(later))
     pair_company, pair_kpi = np.divmod(paired, width)
