@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 from sqlalchemy import SmallInteger, String, Text, case, cast, func, select
+from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import Session
 
 from sangsaeng.core.errors import InvalidInput, NotFound
@@ -259,7 +260,7 @@ def _pair_columns(connection, program_id: int, after: str, codes: list[str]):
         )
         .join(Project, Project.id == KpiMeasurement.project_id)
         .where(Project.program_id == program_id, KpiMeasurement.status == VERIFIED)
-        .distinct(KpiMeasurement.project_id, KpiMeasurement.kpi_code, is_baseline)
+        .ext(distinct_on(KpiMeasurement.project_id, KpiMeasurement.kpi_code, is_baseline))
         .order_by(
             KpiMeasurement.project_id,
             KpiMeasurement.kpi_code,
