@@ -33,9 +33,10 @@ from sqlalchemy.orm import Session
 from sangsaeng.core import reference
 from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import InvalidInput, NotFound
+from sangsaeng.core.files import service as files
 from sangsaeng.core.i18n import Msg, get_locale, gettext
 from sangsaeng.core.ids import normalize_business_no
-from sangsaeng.core.imports.jobs import run_import
+from sangsaeng.core.imports import reader
 from sangsaeng.core.imports.mapping import Column, auto_map
 from sangsaeng.core.imports.reader import Table
 from sangsaeng.core.imports.service import RowError
@@ -627,13 +628,41 @@ def _as_row(m: KpiMeasurement) -> dict:
 def run_job(session: Session, actor: Actor, params: dict, report: Reporter) -> dict:
     """``import.kpis``: the uploaded sheet, read from storage and imported in the job's one
     transaction; an all-or-nothing import with bad rows fails and lists them on the job page."""
+    report(1, gettext("Reading the file."))
+    data = files.read_for_job(session, actor, files.current_storage(), params["file_id"])
+    table = reader.read_table(data, params.get("filename", ""), params.get("encoding", "auto"))
 
-    def importer(session: Session, actor: Actor, table, **options):
-        program_id = int(params["program_id"])
-        source = params.get("source", "self")
-        return import_kpis(session, actor, program_id, table, source=source, **options)
+    def progress(done: int, total: int) -> None:
+        if total:
+            report(
+                5 + int(90 * done / total),
+                gettext("Checked {done} of {total}.", done=f"{done:,}", total=f"{total:,}"),
+            )
 
-    return run_import(importer, session, actor, params, report)
+    mapping = params.get("mapping")
+    if mapping is not None:
+        mapping = {key: int(index) for key, index in mapping.items()}
+    result = import_kpis(
+        session,
+        actor,
+        int(params["program_id"]),
+        table,
+        mode=params.get("mode", "all"),
+        source=params.get("source", "self"),
+        mapping=mapping,
+        progress=progress,
+    )
+    if not result.committed:
+        refused = InvalidInput(
+            {},
+            message=Msg(
+                "{n} rows were rejected; nothing was written (all-or-nothing).",
+                n=len(result.rejected),
+            ),
+        )
+        refused.details = result.as_dict()  # the job page lists every rejected row
+        raise refused
+    return result.as_dict()
 
 
 def register() -> None:

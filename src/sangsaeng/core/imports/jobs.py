@@ -16,10 +16,7 @@ IMPORT_ORGS = "import.organizations"
 IMPORT_LINKS = "import.links"
 
 
-def run_import(importer, session: Session, actor: Actor, params: dict, report: Reporter) -> dict:
-    """Read the uploaded table and run ``importer(session, actor, table, mode=, mapping=,
-    progress=)`` with progress on the job; an all-or-nothing import with bad rows fails and
-    lists them on the job page."""
+def _run(importer, session: Session, actor: Actor, params: dict, report: Reporter) -> dict:
     report(1, gettext("Reading the file."))
     data = files.read_for_job(session, actor, files.current_storage(), params["file_id"])
     table = reader.read_table(data, params.get("filename", ""), params.get("encoding", "auto"))
@@ -51,11 +48,11 @@ def run_import(importer, session: Session, actor: Actor, params: dict, report: R
 
 
 def run_organizations(session: Session, actor: Actor, params: dict, report: Reporter) -> dict:
-    return run_import(service.import_organizations, session, actor, params, report)
+    return _run(service.import_organizations, session, actor, params, report)
 
 
 def run_links(session: Session, actor: Actor, params: dict, report: Reporter) -> dict:
-    return run_import(service.import_links, session, actor, params, report)
+    return _run(service.import_links, session, actor, params, report)
 
 
 def register() -> None:
