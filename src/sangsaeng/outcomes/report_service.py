@@ -460,7 +460,7 @@ def program_report(
     input_rows = inputs.tolist()
     project_ids = [r[0] for r in rows]
     values, flagged = _value_counts(session, program.id, project_ids, sponsor is not None)
-    change, ups, n_level = dashboard_service.level_change_of(session, project_ids)
+    change, ups, n_level = dashboard_service.level_change_of(session, program.id, project_ids)
 
     def lines() -> list[CompanyLine]:
         return [

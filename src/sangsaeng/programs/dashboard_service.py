@@ -189,8 +189,8 @@ def overview(session: Session, actor: Actor, program_id: int) -> Overview:
         if applicant_ids
         else None
     )
-    change, ups, pairs = _level_change(
-        session, [p for p in project_rows if p.status == P_COMPLETED]
+    change, ups, pairs = level_change_of(
+        session, program.id, [p.id for p in project_rows if p.status == P_COMPLETED]
     )
     return Overview(
         program=program,
@@ -301,23 +301,19 @@ def _overdue(session: Session, program: Program, today: date) -> list[Overdue]:
     return items
 
 
-def _level_change(
-    session: Session, completed: list[Project]
-) -> tuple[MeanInterval | None, int, int]:
-    return level_change_of(session, [p.id for p in completed])
-
-
 def level_change_of(
-    session: Session, project_ids: list[int]
+    session: Session, program_id: int, project_ids: list[int]
 ) -> tuple[MeanInterval | None, int, int]:
     """Score change between the diagnosis attached at application and the one after completion,
-    over the given projects having both (same instrument): (mean interval, level-ups, n)."""
+    over the given projects of a program having both (same instrument): (mean interval,
+    level-ups, n)."""
     pairs = []
     wanted = set(project_ids)
     for project_id, first, second in session.execute(
         select(Project.id, Application.diagnosis_assessment_id, Project.completion_assessment_id)
         .join(Application, Application.id == Project.application_id)
         .where(
+            Project.program_id == program_id,
             Project.completion_assessment_id.is_not(None),
             Application.diagnosis_assessment_id.is_not(None),
         )
