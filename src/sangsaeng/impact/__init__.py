@@ -1,0 +1,1 @@
+"""Impact: program participants against comparable non-participants (matching, staggered DiD)."""

@@ -1,0 +1,1 @@
+"""Pure functions of the impact analysis: no database, no web, no settings."""
