@@ -34,6 +34,10 @@ programs_app = typer.Typer(help="Support programs.", no_args_is_help=True)
 app.add_typer(programs_app, name="programs")
 outcomes_app = typer.Typer(help="Outcomes: KPI values and reports.", no_args_is_help=True)
 app.add_typer(outcomes_app, name="outcomes")
+impact_app = typer.Typer(
+    help="Impact: participants against comparable non-participants.", no_args_is_help=True
+)
+app.add_typer(impact_app, name="impact")
 
 err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON alone on stdout.")]
