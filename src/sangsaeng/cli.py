@@ -581,6 +581,108 @@ def outcomes_report(
     )
 
 
+def _read_table(path: Path):
+    """A CSV (UTF-8 or CP949, as Korean Excel writes it), .xlsx or .parquet file as a frame of
+    text cells, so the estimator's own checks name the rows that are not numbers."""
+    import pandas as pd
+
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        return pd.read_excel(path, dtype=str)
+    if suffix == ".parquet":
+        return pd.read_parquet(path)
+    for encoding in ("utf-8-sig", "cp949"):
+        try:
+            return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError("encoding")
+
+
+@impact_app.command("estimate")
+def impact_estimate(
+    data: Annotated[Path, typer.Option("--data", help="CSV (UTF-8/CP949), .xlsx or .parquet")],
+    unit: Annotated[str, typer.Option("--unit", help="Column identifying the firm")],
+    time: Annotated[str, typer.Option("--time", help="Column of the period (year)")],
+    cohort: Annotated[
+        str, typer.Option("--cohort", help="Column of the first treated period; 0/empty: never")
+    ],
+    outcome: Annotated[str, typer.Option("--outcome", help="Column of the outcome")],
+    covariates: Annotated[
+        str, typer.Option("--covariates", help="Comma-separated covariate columns")
+    ] = "",
+    control: Annotated[str, typer.Option("--control", help="never | notyet")] = "never",
+    method: Annotated[str, typer.Option("--method", help="dr | reg | ipw")] = "dr",
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="Multiplier-bootstrap draws (0: analytic)")
+    ] = 0,
+    seed: Annotated[int, typer.Option("--seed", help="Bootstrap seed")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Staggered difference-in-differences (Callaway & Sant'Anna 2021) on a panel file: every
+    ATT(g,t), the simple, dynamic, group and calendar aggregations, and the pre-trend test."""
+    from sangsaeng.core.i18n import gettext
+    from sangsaeng.impact.engine.did import PanelError, estimate
+    from sangsaeng.impact.messages import translate
+
+    if not data.is_file():
+        _fail(
+            {"code": "invalid_input", "message": gettext("No such file: {path}", path=str(data))},
+            as_json,
+        )
+    if bootstrap < 0:
+        _fail(
+            {
+                "code": "invalid_input",
+                "message": gettext("Enter 0 (analytic) or a positive number of draws."),
+            },
+            as_json,
+        )
+    try:
+        frame = _read_table(data)
+    except Exception as exc:  # any unreadable file is the user's input error
+        _fail(
+            {
+                "code": "invalid_input",
+                "message": gettext("The file cannot be read: {reason}", reason=str(exc)[:200]),
+            },
+            as_json,
+        )
+    names = tuple(c.strip() for c in covariates.split(",") if c.strip())
+    first_row = 1 if data.suffix.lower() == ".parquet" else 2  # the header is line 1
+    try:
+        with err.status(gettext("Estimating…")):
+            result = estimate(
+                frame,
+                unit=unit,
+                time=time,
+                cohort=cohort,
+                outcome=outcome,
+                covariates=names,
+                control=control,
+                method=method,
+                bootstrap=bootstrap,
+                seed=seed,
+                first_row=first_row,
+            )
+    except PanelError as exc:
+        messages = [translate(problem) for problem in exc.problems]
+        _fail(
+            {"code": "invalid_input", "message": " ".join(messages), "problems": messages}, as_json
+        )
+    payload = result.as_dict()
+    simple = payload["aggregations"]["simple"]
+    pretrend = payload["pretrend_p"]
+    _emit(
+        payload,
+        as_json,
+        f"ATT {simple['att']:.4f} (SE {simple['se']:.4f}, 95 % CI {simple['ci'][0]:.4f}"
+        f"…{simple['ci'][1]:.4f}); {payload['n_units']} units, {payload['n_periods']} periods, "
+        f"{payload['control']} controls, {payload['method']}, {payload['se_type']} SE; "
+        f"pre-trend p = {'—' if pretrend is None else f'{pretrend:.3f}'}",
+    )
+
+
 def _plain(details: object) -> object:
     if isinstance(details, dict):
         return {k: str(v) for k, v in details.items()}
