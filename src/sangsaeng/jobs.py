@@ -77,6 +77,9 @@ def register_tasks(huey: Huey, settings: Settings | None = None, factory=None) -
     from sangsaeng.outcomes import imports as kpi_imports
 
     kpi_imports.register()
+    from sangsaeng.impact import panels as impact_panels
+
+    impact_panels.register()
 
     @huey.task(name="jobs.execute")
     def run_job(job_id: str) -> str | None:
