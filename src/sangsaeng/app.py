@@ -29,6 +29,7 @@ from sangsaeng.core.web import pages as shell_pages
 from sangsaeng.core.web.middleware import WebShellMiddleware
 from sangsaeng.core.web.templating import build_templates
 from sangsaeng.db import make_engine, make_session_factory
+from sangsaeng.impact import panel_pages as impact_panel_pages
 from sangsaeng.jobs import configure as configure_jobs
 from sangsaeng.outcomes import api as outcomes_api
 from sangsaeng.outcomes import catalogue_pages as outcomes_catalogue
@@ -107,6 +108,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outcomes_report_api.router,
         outcomes_catalogue.router,
         outcomes_catalogue.api,
+        impact_panel_pages.router,
+        impact_panel_pages.api,
     ):
         app.include_router(router)
     errors.install(app)

@@ -56,6 +56,7 @@ class World:
     change_a: int = 0  # sme_a's requested budget change on project_a (_project_extras_of_a)
     follow_up_a: int = 0  # project_a's first-year KPI-report follow-up (_project_extras_of_a)
     measurement_a: int = 0  # A's reported defect-rate baseline on project_a (_program_of_o)
+    panel_o: int = 0  # O's firm-year panel of A, B and D, O's program sponsored by S (_panel_of_o)
 
 
 def build_world(db: Session, storage=None, with_assessments: bool = False) -> World:
@@ -281,6 +282,31 @@ def _project_extras_of_a(db: Session, world: World) -> None:
     db.commit()
 
 
+def _panel_of_o(db: Session, world: World) -> None:
+    """A firm-year panel imported by O's operator (firms A, B and D), and a program of O that
+    S sponsors: S may use the panel in studies and see its summary, never its rows."""
+    from sangsaeng.core.imports import reader
+    from sangsaeng.impact import panels
+    from sangsaeng.programs import service as programs
+    from tests.programs.lifecycle import program_values
+
+    operator = accounts.load_actor(db, world.users["operator"])
+    values = program_values(sponsor_ids=[world.orgs["S"].id])
+    programs.create_program(db, operator, world.orgs["O"].id, values)
+    lines = [
+        f"{world.orgs[k].business_no},{year},C291,,{1000 + year},,,,"
+        for k in ("A", "B", "D")
+        for year in (2022, 2023)
+    ]
+    data = (
+        "사업자등록번호,연도,업종코드,지역,매출액,영업이익,연구개발비,종업원수,수출액\n"
+        + "\n".join(lines)
+    ).encode()
+    table = reader.read_table(data, "panel.csv")
+    world.panel_o = panels.import_panel(db, operator, table, name="행정자료").panel_id
+    db.commit()
+
+
 def program_body(w: World) -> dict:
     from tests.programs.test_programs import program_values
 
@@ -439,6 +465,15 @@ KPI_IMPORT_P = {"sme_b": 404, "eval_a": 404, "sponsor_s": 404}
 
 # The performance report of program_p: its managers, and its sponsor S (the companies S funds).
 OUTCOMES_P = {"sme_a": 404, "sme_b": 404, "eval_a": 404}
+# Firm-year panels: listed to operators, sponsors and admins; imported by operators (and admins).
+# O's panel: its summary for O's operators and S (a sponsor of O's program); rows for O only.
+PANEL_USERS = {"sme_a": 403, "sme_b": 403, "eval_a": 403}
+PANEL_O = {"sme_a": 404, "sme_b": 404, "eval_a": 404}
+PANEL_O_ROWS = {**PANEL_O, "sponsor_s": 404}
+
+
+def panel_o(w: World) -> dict:
+    return {"panel_id": w.panel_o}
 
 
 def program_p(w: World) -> dict:
@@ -1634,6 +1669,52 @@ ROUTES = [
 ]
 
 
+ROUTES += [
+    # --- firm-year panels (panel_o: O's, with firms A, B and D). The import preview, commit and
+    # template routes use file_a (sme_a's): O's operator cannot read it.
+    Route("GET", "/impact/panels", PANEL_USERS),
+    Route("GET", "/impact/panels/new", OPERATORS_ONLY),
+    Route(
+        "POST",
+        "/impact/panels/new",
+        OPERATORS_ONLY,
+        default=303,
+        upload=lambda w: {
+            "mode": "all",
+            "name": "행정자료",
+            "organization_id": str(w.orgs["O"].id),
+        },
+    ),
+    Route("GET", "/impact/panels/template.xlsx", OPERATORS_ONLY),
+    Route(
+        "GET",
+        "/impact/panels/import/{file_id}",
+        {**OPERATORS_ONLY, "operator": 404},
+        params=lambda w: {"file_id": w.file_a},
+    ),
+    Route(
+        "POST",
+        "/impact/panels/import/{file_id}/commit",
+        {**OPERATORS_ONLY, "operator": 404},
+        default=303,
+        params=lambda w: {"file_id": w.file_a},
+        body=lambda w: {"mode": "good", "name": "행정자료", "organization_id": str(w.orgs["O"].id)},
+    ),
+    Route(
+        "POST",
+        "/impact/panels/import/{file_id}/template",
+        {**OPERATORS_ONLY, "operator": 404},
+        default=303,
+        params=lambda w: {"file_id": w.file_a},
+        body=lambda w: {"name_template": "표준", "map_business_no": "0"},
+    ),
+    Route("GET", "/impact/panels/{panel_id}", PANEL_O, params=panel_o),
+    Route("GET", "/impact/panels/{panel_id}/rows", PANEL_O_ROWS, params=panel_o),
+    Route("GET", "/api/v1/impact/panels", PANEL_USERS),
+    Route("GET", "/api/v1/impact/panels/{panel_id}", PANEL_O, params=panel_o),
+]
+
+
 def walk_routes(routes):
     """Every endpoint route, descending into included routers (FastAPI wraps them lazily)."""
     for route in routes:
@@ -1675,7 +1756,14 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
     # Only file routes need a stored file (writing one costs an fsync).
     needs_file = any(
         part in route.path
-        for part in ("/files", "/imports", "/assessment", "/documents", "/kpis/import")
+        for part in (
+            "/files",
+            "/imports",
+            "/assessment",
+            "/documents",
+            "/kpis/import",
+            "/impact/panels",
+        )
     )
     world = build_world(
         db, app.state.storage if needs_file else None, with_assessments="/assessment" in route.path
@@ -1690,6 +1778,8 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
         _program_of_o(db, world)
     if ("{change_id}" in route.path or "{follow_up_id}" in route.path) and not turned_away:
         _project_extras_of_a(db, world)
+    if "/impact/panels" in route.path and not turned_away:
+        _panel_of_o(db, world)
     client = make_client()
     headers: dict[str, str] = {}
     csrf = ""

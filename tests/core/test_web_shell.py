@@ -303,6 +303,17 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     db.flush()
     assignment = EvaluatorAssignment(application_id=application.id, evaluator_id=admin.id)
     db.add(assignment)
+    from sangsaeng.core.imports import reader
+    from sangsaeng.impact import panels
+
+    extract = f"사업자등록번호,연도,업종코드,매출액\n{supplier.business_no},2023,C291,1000\n"
+    panel_id = panels.import_panel(
+        db,
+        SYSTEM_ACTOR,
+        reader.read_table(extract.encode(), "panel.csv"),
+        name="행정자료",
+        organization_id=operator_org.id,
+    ).panel_id
     db.commit()
     token_id = fresh(db).scalar(select(ApiToken.id))
     login(client, admin.email)
@@ -323,6 +334,7 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "application_id": application.id,
         "document_no": 1,
         "assignment_id": assignment.id,
+        "panel_id": panel_id,
     }
 
     routes = get_routes(app)
@@ -368,6 +380,16 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     assert visited[("admin", "/reset/{token}")] == 200
     for path in ("", "/template.xlsx", "/{file_id}"):  # the KPI sheet import (a dry run)
         assert visited[("admin", "/programs/{program_id}/kpis/import" + path)] == 200, path
+    for path in (
+        "",
+        "/new",
+        "/template.xlsx",
+        "/import/{file_id}",
+        "/{panel_id}",
+        "/{panel_id}/rows",
+    ):
+        assert visited[("admin", "/impact/panels" + path)] == 200, path  # the preview: a dry run
+    assert visited[("admin", "/api/v1/impact/panels/{panel_id}")] == 200
 
 
 # ---------------------------------------------------------------- error pages and bodies
