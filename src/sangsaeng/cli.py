@@ -683,6 +683,104 @@ def impact_estimate(
     )
 
 
+@impact_app.command("import-panel")
+def impact_import_panel(
+    file: Annotated[Path, typer.Option("--file", help="CSV (UTF-8 or CP949) or .xlsx")],
+    org: Annotated[int, typer.Option("--org", help="The operator organization owning the panel")],
+    panel_name: Annotated[str, typer.Option("--panel-name", help="Name of the new panel")] = "",
+    panel: Annotated[
+        int | None, typer.Option("--panel", help="Add the rows to this panel instead")
+    ] = None,
+    source: Annotated[
+        str, typer.Option(help="administrative | credit_bureau | survey | other")
+    ] = "administrative",
+    note: Annotated[str, typer.Option(help="A note kept with the panel")] = "",
+    mode: Annotated[
+        str, typer.Option(help="all: any bad row writes nothing; good: keep good rows")
+    ] = "all",
+    encoding: Annotated[str, typer.Option(help="auto | utf-8 | cp949")] = "auto",
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a firm-year panel (사업자등록번호, 연도, KSIC 업종코드, 지역, 매출액, 영업이익,
+    연구개발비, 종업원수, 수출액) from an administrative or credit-bureau extract."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+
+    from sangsaeng.core.errors import SangsaengError
+    from sangsaeng.core.imports import reader
+    from sangsaeng.core.policy import SYSTEM_ACTOR
+    from sangsaeng.db import make_engine, make_session_factory
+    from sangsaeng.impact import panels
+
+    if mode not in ("all", "good"):
+        _fail({"code": "invalid_input", "message": "--mode must be all or good"}, as_json)
+    if not file.is_file():
+        _fail({"code": "invalid_input", "message": f"no such file: {file}"}, as_json)
+    if panel is None and not panel_name.strip():
+        _fail({"code": "invalid_input", "message": "give --panel-name or --panel"}, as_json)
+    engine = make_engine(get_settings().database_url)
+    columns = (
+        "[progress.description]{task.description}",
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeRemainingColumn(),
+    )
+    try:
+        with make_session_factory(engine)() as session:
+            if panel is not None:
+                target = {"panel_id": panel}
+                owner = panels.get_panel(session, SYSTEM_ACTOR, panel).organization_id
+                if owner != org:
+                    _fail(
+                        {
+                            "code": "invalid_input",
+                            "message": f"panel {panel} belongs to organization {owner}",
+                        },
+                        as_json,
+                    )
+            else:
+                target = {"name": panel_name, "source": source, "note": note}
+                target["organization_id"] = org
+            table = reader.read_table(file.read_bytes(), file.name, encoding)
+            with Progress(*columns, console=err, transient=True) as bar:
+                task = bar.add_task("import panel", total=None)
+                result = panels.import_panel(
+                    session,
+                    SYSTEM_ACTOR,
+                    table,
+                    mode=mode,
+                    progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    **target,
+                )
+            if result.committed:
+                session.commit()
+            else:
+                session.rollback()
+    except SangsaengError as exc:
+        _fail(
+            {"code": exc.code, "message": str(exc.message), "details": _plain(exc.details)}, as_json
+        )
+    finally:
+        engine.dispose()
+    payload = result.as_dict()
+    if not result.committed:
+        if as_json:
+            sys.stdout.write(json.dumps(payload, ensure_ascii=False) + "\n")
+        else:
+            err.print(
+                f"[red]Refused: {len(result.rejected)} rejected rows; nothing was written.[/red]"
+            )
+            for e in result.rejected[:50]:
+                err.print(f"  row {e.row} {e.column}: {e.reason}")
+        raise typer.Exit(2)
+    _emit(
+        payload,
+        as_json,
+        f"Panel {result.panel_id} ({result.panel_name}): {result.created} firm-years of "
+        f"{result.firms} firms stored, {len(result.rejected)} rows rejected, "
+        f"{len(result.gaps)} firms with missing years (warnings).",
+    )
+
+
 def _plain(details: object) -> object:
     if isinstance(details, dict):
         return {k: str(v) for k, v in details.items()}
