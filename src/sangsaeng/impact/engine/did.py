@@ -230,18 +230,26 @@ def prepare(
     if problems:
         raise PanelError(problems)
 
+    # Units as integer codes: the checks below and the package's own grouping stay numeric.
+    codes, labels = pd.factorize(units, sort=True)
+    time_values = times.to_numpy(dtype=np.int64)
+    cohort_values = cohorts.to_numpy(dtype=np.int64)
     work = pd.DataFrame(
         {
-            "unit": units.astype(str).to_numpy(),
-            "time": times.astype(np.int64).to_numpy(),
-            "cohort": cohorts.astype(np.int64).to_numpy(),
-            "y": values.astype(float).to_numpy(),
+            "unit": codes.astype(np.int64),
+            "time": time_values,
+            "cohort": cohort_values,
+            "y": values.to_numpy(dtype=float),
         }
     )
     for name, column in covariate_values.items():
-        work[name] = column.astype(float).to_numpy()
+        work[name] = column.to_numpy(dtype=float)
 
-    duplicated = work.duplicated(["unit", "time"], keep=False).to_numpy()
+    periods = np.unique(time_values)
+    first, last = int(periods[0]), int(periods[-1])
+    period_index = np.searchsorted(periods, time_values)
+    cell = codes.astype(np.int64) * len(periods) + period_index
+    duplicated = np.bincount(cell, minlength=len(labels) * len(periods))[cell] > 1
     if duplicated.any():
         problems.append(
             (
@@ -249,23 +257,25 @@ def prepare(
                 {"rows": _rows(frame, duplicated, first_row)},
             )
         )
-    per_unit = work.groupby("unit")["cohort"].nunique()
-    two = per_unit.index[per_unit > 1]
+    n_units = len(labels)
+    low = np.full(n_units, np.iinfo(np.int64).max)
+    high = np.full(n_units, np.iinfo(np.int64).min)
+    np.minimum.at(low, codes, cohort_values)
+    np.maximum.at(high, codes, cohort_values)
+    two = np.flatnonzero(low != high)
     if len(two):
-        mask = work["unit"].isin(two).to_numpy()
+        mask = np.isin(codes, two)
         problems.append(
             (
                 N_("Rows {rows}: units {units} have more than one cohort."),
                 {
                     "rows": _rows(frame, mask, first_row),
-                    "units": ", ".join(map(str, two[:_ROWS_SHOWN])),
+                    "units": ", ".join(map(str, labels[two[:_ROWS_SHOWN]])),
                 },
             )
         )
-    periods = np.sort(work["time"].unique())
-    first, last = int(periods[0]), int(periods[-1])
-    treated = work["cohort"] > 0
-    outside = (treated & ((work["cohort"] <= first) | (work["cohort"] > last))).to_numpy()
+    treated = cohort_values > 0
+    outside = treated & ((cohort_values <= first) | (cohort_values > last))
     if outside.any():
         problems.append(
             (
@@ -280,19 +290,19 @@ def prepare(
         raise PanelError(problems)
 
     # R's att_gt on a panel keeps only units observed in every period.
-    counts = work.groupby("unit")["time"].transform("size")
-    incomplete = counts < len(periods)
+    per_unit = np.bincount(codes, minlength=n_units)
+    incomplete = per_unit[codes] < len(periods)
     if incomplete.any():
-        dropped = work.loc[incomplete, "unit"].nunique()
         notes.append(
             (
                 N_("{n} units not observed in every period were left out (balanced panel)."),
-                {"n": int(dropped)},
+                {"n": int(np.count_nonzero(per_unit < len(periods)))},
             )
         )
         work = work.loc[~incomplete]
-    n_never = work.loc[work["cohort"] == 0, "unit"].nunique()
-    n_treated = work.loc[work["cohort"] > 0, "unit"].nunique()
+    complete_units = per_unit >= len(periods)
+    n_never = int(np.count_nonzero(complete_units & (low == 0)))
+    n_treated = int(np.count_nonzero(complete_units & (low > 0)))
     if n_treated == 0:
         raise PanelError([(N_("No treated units remain."), {})])
     if control == "never" and n_never < MIN_NEVER_TREATED:
@@ -381,7 +391,7 @@ def fit_cells(work: pd.DataFrame, *, covariates: Sequence[str], control: str, me
         for (g, t), info in fitted.group_time_effects.items()
         if np.isfinite(info["effect"])
     )
-    psi = np.zeros((len(unit_cohorts), len(cells)))
+    psi = np.zeros((len(unit_cohorts), len(cells)), order="F")  # columns are read whole
     for j, (g, t) in enumerate(cells):
         info = kit.influence.get((g, t))
         if info is None:
@@ -405,7 +415,7 @@ class _Aggregate:
     psi: np.ndarray
 
 
-def _weighted(att, psi, keep, pg, cohort_of_cell, unit_cohorts, *, wif: bool) -> _Aggregate:
+def _weighted(att, psi, keep, pg, cohort_of_cell, unit_cohort_index, *, wif: bool) -> _Aggregate:
     """R ``aggte``'s weighted average of the kept cells by group share, with the influence of
     estimating the shares (``wif``) when the weights vary by group."""
     keep = np.asarray(keep)
@@ -415,15 +425,13 @@ def _weighted(att, psi, keep, pg, cohort_of_cell, unit_cohorts, *, wif: bool) ->
     if wif:
         total = pg[keep].sum()
         d = float(pg[keep] @ att[keep])
-        kept_cohorts = cohort_of_cell[keep]
-        # Per unit: the effects and the count of kept cells of its own cohort.
-        a = np.zeros(len(unit_cohorts))
-        c = np.zeros(len(unit_cohorts))
-        for g in np.unique(kept_cohorts):
-            in_g = unit_cohorts == g
-            a[in_g] = att[keep][kept_cohorts == g].sum()
-            c[in_g] = np.count_nonzero(kept_cohorts == g)
-        n = len(unit_cohorts)
+        # Per unit: the effects and the count of kept cells of its own cohort (via the unit's
+        # cohort code, so the cost is one gather per aggregate).
+        codes, cohort_values = unit_cohort_index
+        slot = np.searchsorted(cohort_values, cohort_of_cell[keep])
+        a = np.bincount(slot, weights=att[keep], minlength=len(cohort_values))[codes]
+        c = np.bincount(slot, minlength=len(cohort_values)).astype(float)[codes]
+        n = len(codes)
         wif_term = (a - d) / total - (c - total) * d / total**2
         # a − d and c − total above already subtract Σ pg·att and Σ pg over the kept cells.
         combined = combined + wif_term / n
@@ -463,8 +471,10 @@ def estimate_prepared(
     share = {g: np.count_nonzero(unit_cohorts == g) / n for g in cohort_values}
     pg = np.array([share[g] for g in groups])
 
+    cohort_index = np.unique(unit_cohorts, return_inverse=True)[::-1]
+
     def weighted(keep, wif=True):
-        return _weighted(att, psi, keep, pg, groups.astype(float), unit_cohorts, wif=wif)
+        return _weighted(att, psi, keep, pg, groups.astype(float), cohort_index, wif=wif)
 
     post = np.flatnonzero(times >= groups)
     simple = weighted(post)
@@ -486,7 +496,7 @@ def estimate_prepared(
         np.arange(len(group_list)),
         group_pg,
         group_list.astype(float),
-        unit_cohorts,
+        cohort_index,
         wif=True,
     )
 
@@ -505,12 +515,13 @@ def estimate_prepared(
         *by_group,
         *by_time,
     ]
-    agg_psi = np.column_stack([a.psi for a in named])
-    all_psi = np.hstack([psi, agg_psi])
     if bootstrap:
+        all_psi = np.hstack([psi, np.column_stack([a.psi for a in named])])
         se_all, draws_scaled = _multiplier_bootstrap(all_psi, bootstrap, seed)
     else:
-        se_all = np.sqrt((all_psi**2).sum(axis=0))
+        se_all = np.sqrt(
+            np.r_[np.einsum("ij,ij->j", psi, psi), [float(a.psi @ a.psi) for a in named]]
+        )
         draws_scaled = None
     z = stats.norm.ppf(1 - alpha / 2)
 
