@@ -201,6 +201,11 @@ def test_xlsx_with_english_headers_and_number_cells(db):
         (F1, 2021, 1_100_000_000, 11),
     ]
     assert db.get(FirmPanel, result.panel_id).source == "credit_bureau"
+    frame = panels.load_rows(db, result.panel_id)
+    assert frame["region_code"].tolist() == [None, None] and frame["exports"].isna().tolist() == [
+        False,
+        True,
+    ]
 
 
 def bad_sheet() -> bytes:

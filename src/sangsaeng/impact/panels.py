@@ -18,6 +18,7 @@ The service only flushes: the caller's one transaction commits or rolls back the
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -255,27 +256,51 @@ def importable_panels(session: Session, actor: Actor) -> list[FirmPanel]:
 
 
 def load_rows(session: Session, panel_id: int) -> pd.DataFrame:
-    """One row per firm-year, by firm and year: business_no, year, ksic_code, region_code and
-    the outcomes as float64 (NaN where the extract had no figure). The caller has checked that
-    the actor may use the panel. Plain tuples, no ORM objects (100,000 rows in a fraction of a
-    second)."""
-    columns = [getattr(FirmYear, name) for name in ROW_COLUMNS]
-    result = session.execute(
-        select(*columns)
-        .where(FirmYear.panel_id == panel_id)
-        .order_by(FirmYear.business_no, FirmYear.year)
+    """One row per firm-year, by firm and year: business_no, year, ksic_code, region_code (None
+    when not given) and the outcomes as float64 (NaN where the extract had no figure). The
+    caller has checked that the actor may use the panel. No ORM objects: on PostgreSQL a COPY
+    read by pandas' CSV parser (100,000 firm-years in about a tenth of a second), elsewhere plain
+    tuples."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        frame = _copied_rows(connection, int(panel_id))
+    else:
+        columns = [getattr(FirmYear, name) for name in ROW_COLUMNS]
+        rows = session.execute(
+            select(*columns)
+            .where(FirmYear.panel_id == panel_id)
+            .order_by(FirmYear.business_no, FirmYear.year)
+        ).all()
+        frame = pd.DataFrame.from_records(rows, columns=list(ROW_COLUMNS))
+    frame = frame.astype(
+        {"business_no": object, "year": "int64", "ksic_code": object, "region_code": object}
+        | dict.fromkeys(OUTCOMES, "float64")
     )
-    values = list(zip(*result, strict=False)) or [() for _ in ROW_COLUMNS]
-    frame = pd.DataFrame(
-        {
-            "business_no": pd.Series(values[0], dtype=object),
-            "year": pd.Series(values[1], dtype="int64"),
-            "ksic_code": pd.Series(values[2], dtype=object),
-            "region_code": pd.Series(values[3], dtype=object),
-            **{name: pd.Series(values[4 + i], dtype="float64") for i, name in enumerate(OUTCOMES)},
-        }
-    )
+    frame["region_code"] = frame["region_code"].where(frame["region_code"].notna(), None)
     return frame
+
+
+def _copied_rows(connection, panel_id: int) -> pd.DataFrame:
+    sql = (
+        "COPY (SELECT business_no, year, ksic_code, region_code, revenue, operating_profit, "
+        "rnd_spend, employees, exports FROM impact_firm_years WHERE panel_id = %s "
+        "ORDER BY business_no, year) TO STDOUT (FORMAT CSV)"
+    )
+    buffer = io.BytesIO()
+    cursor = connection.connection.driver_connection.cursor()
+    with cursor, cursor.copy(sql, (panel_id,)) as copy:
+        for block in copy:
+            buffer.write(block)
+    buffer.seek(0)
+    text_columns = ("business_no", "ksic_code", "region_code")
+    return pd.read_csv(
+        buffer,
+        header=None,
+        names=list(ROW_COLUMNS),
+        dtype=dict.fromkeys(text_columns, str) | {"year": "int64"},
+        keep_default_na=False,  # a NULL is an empty field: only those are missing
+        na_values={name: [""] for name in ("region_code", *OUTCOMES)},
+    )
 
 
 # --- reading cells -----------------------------------------------------------------------------
