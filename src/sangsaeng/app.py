@@ -29,6 +29,8 @@ from sangsaeng.core.web import pages as shell_pages
 from sangsaeng.core.web.middleware import WebShellMiddleware
 from sangsaeng.core.web.templating import build_templates
 from sangsaeng.db import make_engine, make_session_factory
+from sangsaeng.impact import api as impact_api
+from sangsaeng.impact import pages as impact_pages
 from sangsaeng.impact import panel_pages as impact_panel_pages
 from sangsaeng.jobs import configure as configure_jobs
 from sangsaeng.outcomes import api as outcomes_api
@@ -110,6 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outcomes_catalogue.api,
         impact_panel_pages.router,
         impact_panel_pages.api,
+        impact_pages.router,
+        impact_api.router,
     ):
         app.include_router(router)
     errors.install(app)

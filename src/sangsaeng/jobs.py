@@ -80,6 +80,9 @@ def register_tasks(huey: Huey, settings: Settings | None = None, factory=None) -
     from sangsaeng.impact import panels as impact_panels
 
     impact_panels.register()
+    from sangsaeng.impact import service as impact_studies
+
+    impact_studies.register()
 
     @huey.task(name="jobs.execute")
     def run_job(job_id: str) -> str | None:

@@ -57,6 +57,8 @@ class World:
     follow_up_a: int = 0  # project_a's first-year KPI-report follow-up (_project_extras_of_a)
     measurement_a: int = 0  # A's reported defect-rate baseline on project_a (_program_of_o)
     panel_o: int = 0  # O's firm-year panel of A, B and D, O's program sponsored by S (_panel_of_o)
+    program_s: int = 0  # that program of O sponsored by S (_panel_of_o)
+    study_o: int = 0  # O's operator's impact study of program_s on panel_o (_study_of_o)
 
 
 def build_world(db: Session, storage=None, with_assessments: bool = False) -> World:
@@ -292,7 +294,7 @@ def _panel_of_o(db: Session, world: World) -> None:
 
     operator = accounts.load_actor(db, world.users["operator"])
     values = program_values(sponsor_ids=[world.orgs["S"].id])
-    programs.create_program(db, operator, world.orgs["O"].id, values)
+    program = programs.create_program(db, operator, world.orgs["O"].id, values)
     lines = [
         f"{world.orgs[k].business_no},{year},C291,,{1000 + year},,,,"
         for k in ("A", "B", "D")
@@ -304,6 +306,20 @@ def _panel_of_o(db: Session, world: World) -> None:
     ).encode()
     table = reader.read_table(data, "panel.csv")
     world.panel_o = panels.import_panel(db, operator, table, name="행정자료").panel_id
+    world.program_s = program.id
+    db.commit()
+
+
+def _study_of_o(db: Session, world: World) -> None:
+    """An impact study of program_s on panel_o by O's operator (it runs at commit and fails:
+    the program has no participants). S, the program's sponsor, sees it too."""
+    from sangsaeng.impact import service as studies
+
+    operator = accounts.load_actor(db, world.users["operator"])
+    study = studies.create_study(
+        db, operator, program_ids=[world.program_s], panel_id=world.panel_o
+    )
+    world.study_o = study.id
     db.commit()
 
 
@@ -474,6 +490,19 @@ PANEL_O_ROWS = {**PANEL_O, "sponsor_s": 404}
 
 def panel_o(w: World) -> dict:
     return {"panel_id": w.panel_o}
+
+
+# Impact studies: for operators, sponsors and admins. study_o (of O's program that S sponsors):
+# O's operators, S and admins see it; to anyone else it is not there.
+STUDY_O = {"sme_a": 404, "sme_b": 404, "eval_a": 404}
+
+
+def study_o(w: World) -> dict:
+    return {"study_id": w.study_o}
+
+
+def study_form(w: World) -> dict:
+    return {"program": str(w.program_s), "panel": str(w.panel_o), "outcome": "revenue"}
 
 
 def program_p(w: World) -> dict:
@@ -1712,6 +1741,31 @@ ROUTES += [
     Route("GET", "/impact/panels/{panel_id}/rows", PANEL_O_ROWS, params=panel_o),
     Route("GET", "/api/v1/impact/panels", PANEL_USERS),
     Route("GET", "/api/v1/impact/panels/{panel_id}", PANEL_O, params=panel_o),
+    # --- impact studies (study_o; a new study runs at once and fails: no participants)
+    Route("GET", "/impact/studies", PANEL_USERS),
+    Route("GET", "/impact/studies/new", PANEL_USERS),
+    Route("POST", "/impact/studies/new", PANEL_USERS, default=303, body=study_form),
+    Route("GET", "/impact/studies/{study_id}", STUDY_O, params=study_o),
+    Route("GET", "/impact/studies/{study_id}/status", STUDY_O, params=study_o),
+    Route("GET", "/impact/studies/{study_id}.xlsx", STUDY_O, params=study_o),
+    Route("GET", "/impact/studies/{study_id}.pdf", STUDY_O, params=study_o),
+    Route(
+        "POST",
+        "/impact/studies/{study_id}/run",
+        STUDY_O,
+        default=303,
+        params=study_o,
+        body=lambda w: {},
+    ),
+    Route("GET", "/api/v1/impact/studies", PANEL_USERS),
+    Route(
+        "POST",
+        "/api/v1/impact/studies",
+        PANEL_USERS,
+        default=202,
+        body=lambda w: {"program_ids": [w.program_s], "panel_id": w.panel_o},
+    ),
+    Route("GET", "/api/v1/impact/studies/{study_id}", STUDY_O, params=study_o),
 ]
 
 
@@ -1778,8 +1832,10 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
         _program_of_o(db, world)
     if ("{change_id}" in route.path or "{follow_up_id}" in route.path) and not turned_away:
         _project_extras_of_a(db, world)
-    if "/impact/panels" in route.path and not turned_away:
+    if "/impact/" in route.path and not turned_away:
         _panel_of_o(db, world)
+    if "/impact/studies/{study_id}" in route.path and not turned_away:
+        _study_of_o(db, world)
     client = make_client()
     headers: dict[str, str] = {}
     csrf = ""

@@ -230,6 +230,7 @@ _READ_EVENTS = {
     "project.export",
     "outcomes.report.export",
     "kpi.export",
+    "impact.study.export",
 }
 
 
@@ -314,6 +315,13 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         name="행정자료",
         organization_id=operator_org.id,
     ).panel_id
+    from sangsaeng.core.accounts.service import load_actor
+    from sangsaeng.impact import service as studies
+
+    # Runs at commit (and fails: the program has no participants); its pages and exports work.
+    study = studies.create_study(
+        db, load_actor(db, admin), program_ids=[program.id], panel_id=panel_id
+    )
     db.commit()
     token_id = fresh(db).scalar(select(ApiToken.id))
     login(client, admin.email)
@@ -335,6 +343,7 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "document_no": 1,
         "assignment_id": assignment.id,
         "panel_id": panel_id,
+        "study_id": study.id,
     }
 
     routes = get_routes(app)
@@ -390,6 +399,16 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     ):
         assert visited[("admin", "/impact/panels" + path)] == 200, path  # the preview: a dry run
     assert visited[("admin", "/api/v1/impact/panels/{panel_id}")] == 200
+    for path in (
+        "",
+        "/new",
+        "/{study_id}",
+        "/{study_id}/status",
+        "/{study_id}.xlsx",
+        "/{study_id}.pdf",
+    ):
+        assert visited[("admin", "/impact/studies" + path)] == 200, path
+    assert visited[("admin", "/api/v1/impact/studies/{study_id}")] == 200
 
 
 # ---------------------------------------------------------------- error pages and bodies

@@ -80,6 +80,40 @@
         xaxis: { ticksuffix: "%", title: { text: chart.axis } }, yaxis: { rangemode: "tozero" }
       }, CONFIG);
     },
+    event: function (el, chart) {
+      // Event study: ATT by event time, pointwise 95 % whiskers, the uniform band (when
+      // bootstrapped) shaded, pre-periods grey; a zero line and a dashed line before event 0.
+      var traces = [];
+      if (chart.band_low) {
+        traces.push({ type: "scatter", mode: "lines", x: chart.x, y: chart.band_high,
+          line: { width: 0 }, hoverinfo: "skip", showlegend: false });
+        traces.push({ type: "scatter", mode: "lines", x: chart.x, y: chart.band_low,
+          line: { width: 0 }, fill: "tonexty", fillcolor: "rgba(31,95,168,0.15)",
+          name: chart.names.band, hoverinfo: "skip" });
+      }
+      [["pre", function (e) { return e < 0; }, "#888"], ["post", function (e) { return e >= 0; }, "#1f5fa8"]]
+        .forEach(function (part) {
+          var idx = chart.x.map(function (e, i) { return part[1](e) ? i : -1; })
+            .filter(function (i) { return i >= 0; });
+          if (!idx.length) { return; }
+          var pick = function (a) { return idx.map(function (i) { return a[i]; }); };
+          var y = pick(chart.y), low = pick(chart.low), high = pick(chart.high);
+          traces.push({ type: "scatter", mode: "markers", x: pick(chart.x), y: y,
+            name: chart.names[part[0]], marker: { color: part[2], size: 8 },
+            error_y: { type: "data", symmetric: false, color: part[2],
+              array: y.map(function (v, i) { return high[i] === null ? 0 : high[i] - v; }),
+              arrayminus: y.map(function (v, i) { return low[i] === null ? 0 : v - low[i]; }) },
+            hovertemplate: "%{x}: %{y:.3f}<extra></extra>" });
+        });
+      window.Plotly.newPlot(el, traces, {
+        margin: { t: 10, r: 16, b: 50, l: 60 }, height: 340, font: FONT,
+        legend: { orientation: "h", y: -0.25 },
+        xaxis: { dtick: 1, zeroline: false, title: { text: chart.axis_x } },
+        yaxis: { zeroline: true, zerolinecolor: "#667", title: { text: chart.axis_y } },
+        shapes: [{ type: "line", xref: "x", yref: "paper", x0: -0.5, x1: -0.5, y0: 0, y1: 1,
+          line: { color: "#a33", dash: "dash", width: 1 } }]
+      }, CONFIG);
+    },
     line: function (el, chart) {
       window.Plotly.newPlot(el, [{ type: "scatter", mode: "lines+markers", x: chart.x, y: chart.y,
         name: chart.name, line: { color: "#1f5fa8" } }], {
