@@ -24,7 +24,11 @@ PLANTED (``PLANTED_IMPACT``):
 
 Data as extracts have them: a few values missing, a few firms absent some years (gaps, late
 entry); business numbers carry a valid check digit and never collide with the demo's
-organizations. ``seed_impact`` stores the demo's panel (demo/seed.py calls it).
+organizations. ``seed_impact`` stores the demo's panel (demo/seed.py calls it): nine years up
+to this year, every company with a project in the demo programs. Those projects complete in one
+year (last year's call, completed this year) and start in two, so a study of the demo by
+completion year has one cohort with one post-year, by start year two cohorts; staggered
+completion cohorts show with ``synthetic_participants``.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.db import transaction
 from sangsaeng.demo.diagnoses import generate_diagnoses
 from sangsaeng.demo.generator import generate
+from sangsaeng.demo.impact import seed_impact
 from sangsaeng.demo.outcomes import seed_outcomes
 from sangsaeng.demo.programs import seed_programs
 
@@ -117,7 +118,7 @@ def seed_database(
                 session.add(Membership(user_id=user.id, organization_id=ids[key], role=role))
             logins.append({"email": email, "roles": list(roles)})
         session.flush()
-        seeded = outcomes = None
+        seeded = outcomes = impact = None
         if programs:
             task = progress.add_task("demo programs", total=None)
             seeded = seed_programs(
@@ -133,6 +134,7 @@ def seed_database(
             outcomes = seed_outcomes(
                 session, program_ids=seeded.program_ids, seed=seed, featured_org=ids[sme_key]
             )
+            impact = seed_impact(session, program_ids=seeded.program_ids, seed=seed)
     kinds: dict[str, int] = {}
     for spec in world.orgs:
         kinds[spec.kind] = kinds.get(spec.kind, 0) + 1
@@ -147,6 +149,7 @@ def seed_database(
         "password": DEMO_PASSWORD,
         "programs": seeded.summary() if seeded else None,
         "outcomes": outcomes.summary() if outcomes else None,
+        "impact": impact.summary() if impact else None,
     }
 
 
@@ -169,4 +172,10 @@ def describe(summary: dict) -> str:
         )
     if summary.get("outcomes"):
         text += f"; KPI values {summary['outcomes']['values']}"
+    if summary.get("impact"):
+        panel = summary["impact"]
+        text += (
+            f"; firm-year panel {panel['years'][0]}–{panel['years'][1]}: {panel['firms']} firms "
+            f"({panel['participants']} participants), {panel['rows']} rows"
+        )
     return text + "; `sangsaeng demo logins` lists the logins."
