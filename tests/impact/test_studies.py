@@ -165,7 +165,7 @@ def test_a_study_through_the_wizard_recovers_the_planted_effect(client, db):
     second = client.get(f"/impact/studies/new?program={w.program_id}")
     assert second.status_code == 200 and f'<option value="{w.panel_id}"' in second.text
 
-    created = client.post("/impact/studies/new", data=wizard_form(w, csrf))
+    created = client.post("/impact/studies/new", data=wizard_form(w, csrf, bootstrap="199"))
     assert created.status_code == 303, created.text[:500]
     study_id = int(created.headers["location"].rsplit("/", 1)[1])
     db.expire_all()
@@ -183,6 +183,8 @@ def test_a_study_through_the_wizard_recovers_the_planted_effect(client, db):
     assert result["n"]["participants"] == N_PARTICIPANTS
     assert result["n"]["non_participants"] == N_OTHERS
     assert {int(g) for g in result["n"]["cohorts"]} == set(COHORTS)
+    assert result["did"]["se_type"] == "bootstrap"
+    assert all(e["band"] is not None for e in result["did"]["aggregations"]["dynamic"]["by_event"])
 
     page = client.get(f"/impact/studies/{study_id}")
     assert page.status_code == 200
@@ -202,6 +204,8 @@ def test_a_study_through_the_wizard_recovers_the_planted_effect(client, db):
     ):
         assert anchor in page.text, anchor
     assert "hx-get" not in page.text  # finished: no polling
+    link = f'href="/impact/studies?program={w.program_id}"'
+    assert link in client.get(f"/programs/{w.program_id}").text  # the program's subnav
     assert no_firm_in(page.text, w)
     status = client.get(f"/impact/studies/{study_id}/status")
     assert status.status_code == 200 and status.headers["HX-Refresh"] == "true"
@@ -409,6 +413,7 @@ def test_who_sees_which_study(client, make_client, db):
     for path in paths:
         assert sponsor.get(path).status_code == 200, path
     assert no_firm_in(sponsor.get(paths[0]).text, w)
+    assert f'href="/impact/studies?program={w.program_id}"' in sponsor.get("/sponsor/programs").text
     assert (
         sponsor.post(f"/impact/studies/{study.id}/run", data={"csrf_token": csrf}).status_code
         == 303

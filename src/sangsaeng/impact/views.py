@@ -243,10 +243,13 @@ def svg_event_study(chart: dict | None, width: int = 500, height: int = 230) -> 
         f'viewBox="0 0 {width} {height}" font-family="Sangsaeng Sans" font-size="8">'
     ]
     if chart["band_low"]:
-        edge = list(zip(xs, chart["band_high"], strict=True))
-        edge += reversed(list(zip(xs, chart["band_low"], strict=True)))
-        points = " ".join(f"{x(e):.1f},{y(b):.1f}" for e, b in edge)
-        parts.append(f'<polygon points="{points}" fill="#1f5fa8" fill-opacity="0.15"/>')
+        # One shaded area before participation, one after: the band is not drawn across.
+        band = list(zip(xs, chart["band_low"], chart["band_high"], strict=True))
+        for part in ([b for b in band if b[0] < 0], [b for b in band if b[0] >= 0]):
+            edge = [(e, hi) for e, _lo, hi in part] + [(e, lo) for e, lo, _hi in reversed(part)]
+            points = " ".join(f"{x(e):.1f},{y(v):.1f}" for e, v in edge)
+            if points:
+                parts.append(f'<polygon points="{points}" fill="#1f5fa8" fill-opacity="0.15"/>')
     zero = y(0.0)
     parts.append(
         f'<line x1="{left}" y1="{zero:.1f}" x2="{width - right}" y2="{zero:.1f}" stroke="#667"/>'
