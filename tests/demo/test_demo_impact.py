@@ -20,6 +20,7 @@ from sangsaeng.demo.impact import PLANTED_IMPACT, Truth, demo_participants, seed
 from sangsaeng.impact.engine.study import StudySpec, analyse
 from sangsaeng.impact.models import FirmPanel, FirmYear
 from sangsaeng.impact.panels import load_rows
+from sangsaeng.impact.service import participant_cohorts
 from sangsaeng.programs.models import Program, Project
 from tests.demo.conftest import DEMO_GROUP, SEED
 
@@ -46,14 +47,23 @@ def _program_ids(session) -> list[int]:
 
 
 def _study(session, rows: pd.DataFrame, rule: str, spec: StudySpec):
-    """What a study of the demo programs sees: participants with a cohort under ``rule``
-    against non-participants (participants without one yet are no comparison firms)."""
-    participants = demo_participants(session, _program_ids(session))
-    cohorts = {p.business_no: getattr(p, rule) for p in participants if getattr(p, rule)}
-    pending = {p.business_no for p in participants} - set(cohorts)
+    """The study of the demo programs as the product runs it: the service's cohorts and left-out
+    firms (participants without a cohort under ``rule``), the installation's revenue bands."""
+    ids = _program_ids(session)
+    cohorts, left_out = participant_cohorts(session, ids, rule)
     bands = [(b.code, b.min_krw, b.max_krw) for b in revenue_bands(session)]
-    used = rows.loc[~rows["business_no"].isin(pending)]
-    return participants, analyse(used, cohorts, spec, bands)
+    used = rows.loc[~rows["business_no"].isin(left_out)]
+    return demo_participants(session, ids), analyse(used, cohorts, spec, bands)
+
+
+def test_the_truth_has_the_cohorts_a_study_gives(demo_db):
+    ids = _program_ids(demo_db)
+    participants = demo_participants(demo_db, ids)
+    for rule in ("completed", "started"):
+        cohorts, _ = participant_cohorts(demo_db, ids, rule)
+        assert cohorts == {
+            p.business_no: getattr(p, rule) for p in participants if getattr(p, rule)
+        }
 
 
 def test_one_administrative_panel_owned_by_the_programs_operator(demo_db, panel, seeded):

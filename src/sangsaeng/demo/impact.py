@@ -39,14 +39,14 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlalchemy.orm import Session
 
 from sangsaeng.core import reference
 from sangsaeng.core.models import Organization, User, utcnow
 from sangsaeng.demo.generator import DIVISION_WEIGHTS, REGION_WEIGHTS
 from sangsaeng.impact.models import FirmPanel, FirmYear
-from sangsaeng.programs.models import Program, Project
+from sangsaeng.programs.models import P_CANCELLED, P_COMPLETED, Program, Project
 
 
 @dataclass(frozen=True)
@@ -461,14 +461,16 @@ class SeededImpact:
 
 
 def demo_participants(session: Session, program_ids: Collection[int]) -> list[Participant]:
-    """Every company with a project in ``program_ids``: its earliest completion and start."""
+    """Every company with a project in ``program_ids``, with the cohorts an impact study gives
+    it: the year its first completed project was completed, and the year its first project not
+    cancelled started (``None`` where there is none)."""
     rows = session.execute(
         select(
             Organization.business_no,
             Organization.ksic_code,
             Organization.region_code,
-            func.min(Project.completed_on),
-            func.min(Project.starts_on),
+            func.min(case((Project.status == P_COMPLETED, Project.completed_on))),
+            func.min(case((Project.status != P_CANCELLED, Project.starts_on))),
             Organization.revenue_krw,
             Organization.employees,
         )
