@@ -124,3 +124,16 @@ def test_a_study_the_panel_cannot_support_is_refused(panel):
         analyse(rows, cohorts, StudySpec(outcome="weight"), BANDS)
     with pytest.raises(PanelError):
         analyse(rows, {k: 2030 for k in cohorts}, StudySpec(), BANDS)
+
+
+def test_growth_of_a_group_too_small_to_hide_single_firms_is_withheld(panel):
+    rows, cohorts = panel
+    few = dict(list(cohorts.items())[:3])
+    result = analyse(rows, few, StudySpec(ratio=3), BANDS)
+    groups = {g["group"]: g for g in result["descriptive"]["groups"]}
+    small = [g for g in groups.values() if 0 < g["n"] < 5]
+    assert small, groups
+    for group in small:
+        assert group["withheld"] and group["total_growth"] is None and group["mean_growth"] is None
+    assert not groups["all_non_participants"]["withheld"]
+    assert groups["all_non_participants"]["total_growth"] is not None

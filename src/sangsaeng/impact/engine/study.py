@@ -23,6 +23,7 @@ COHORT_RULES: tuple[str, ...] = ("completed", "started")
 COVARIATES: tuple[str, ...] = ("pre_level", "pre_growth")
 MATCH_VARIABLES: tuple[str, ...] = ("pre_level", "pre_growth")
 SMD_LIMIT = 0.1
+MIN_GROUP = 5  # fewer firms and a group's growth would reveal single firms' figures
 PRETREND_ALPHA = 0.05
 FEW_TREATED = 30
 MAX_BOOTSTRAP = 9_999
@@ -403,7 +404,7 @@ def _naive(y: pd.DataFrame, treated: list[str], controls: np.ndarray, base: int,
     t = change.loc[change.index.isin(treated)].to_numpy()
     c = change.loc[change.index.isin(controls)].to_numpy()
     out.update(n_treated=len(t), n_controls=len(c))
-    if len(t) > 1 and len(c) > 1:
+    if len(t) >= MIN_GROUP and len(c) >= MIN_GROUP:
         se = math.sqrt(t.var(ddof=1) / len(t) + c.var(ddof=1) / len(c))
         out.update(_estimate(float(t.mean() - c.mean()), se))
     return out
@@ -425,14 +426,16 @@ def _descriptive(raw, participants, matched, everyone_else, base: int, end: int)
             "total_growth": None,
             "median_growth": None,
             "mean_growth": None,
+            "withheld": False,
         }
         if base in raw.columns and end in raw.columns and len(members):
             pair = raw.loc[raw.index.isin(members), [base, end]].dropna()
             pair = pair.loc[pair[base] > 0]
-            if len(pair):
+            entry["n"] = len(pair)
+            entry["withheld"] = 0 < len(pair) < MIN_GROUP
+            if len(pair) >= MIN_GROUP:
                 growth = pair[end] / pair[base] - 1
                 entry.update(
-                    n=len(pair),
                     total_growth=float(pair[end].sum() / pair[base].sum() - 1),
                     median_growth=float(growth.median()),
                     mean_growth=float(growth.mean()),
@@ -565,6 +568,13 @@ def _method(spec: StudySpec, result: did.DidResult, first: int, last: int):
             },
         ),
         (N_("Pre-trend test: Wald test that every pre-period ATT(g,t) is zero."), {}),
+        (
+            N_(
+                "Growth figures of a group with fewer than {n} firms are withheld, so that no "
+                "single firm's figures can be read from them."
+            ),
+            {"n": MIN_GROUP},
+        ),
         (
             N_(
                 "The naive comparison and the growth table are descriptive: they ignore selection "
