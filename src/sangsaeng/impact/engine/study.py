@@ -507,11 +507,23 @@ def _nested(msgid: str, **params) -> list:
     return [N_(msgid), params]
 
 
+REFINE_LABELS = {
+    "none": [N_("none (every non-participant of the cell)"), {}],
+    "pscore": [N_("propensity score"), {}],
+    "mahalanobis": [N_("Mahalanobis distance"), {}],
+}
+METHOD_LABELS = {
+    "dr": [N_("doubly robust"), {}],
+    "reg": [N_("outcome regression"), {}],
+    "ipw": [N_("inverse probability weighting"), {}],
+}
+
+
 def _method(spec: StudySpec, result: did.DidResult, first: int, last: int):
     scale = (
-        _nested("log points (≈ relative change)")
+        _nested(N_("log points (≈ relative change)"))
         if spec.transform == "log"
-        else _nested("the outcome's own unit")
+        else _nested(N_("the outcome's own unit"))
     )
     lines = [
         (
@@ -521,9 +533,9 @@ def _method(spec: StudySpec, result: did.DidResult, first: int, last: int):
         (
             N_("Cohort: the year support {rule} (the first year counted as treated)."),
             {
-                "rule": _nested("was completed")
+                "rule": _nested(N_("was completed"))
                 if spec.cohort_rule == "completed"
-                else _nested("started")
+                else _nested(N_("started"))
             },
         ),
         (
@@ -534,10 +546,10 @@ def _method(spec: StudySpec, result: did.DidResult, first: int, last: int):
                 "{caliper} (SD of the logit propensity score, or Mahalanobis distance)."
             ),
             {
-                "level": _nested("division (2 digits)")
+                "level": _nested(N_("division (2 digits)"))
                 if spec.match_level == "division"
-                else _nested("class (3 digits)"),
-                "refine": spec.refine,
+                else _nested(N_("class (3 digits)")),
+                "refine": REFINE_LABELS[spec.refine],
                 "ratio": spec.ratio,
                 "caliper": spec.caliper if spec.caliper else "-",
             },
@@ -549,19 +561,19 @@ def _method(spec: StudySpec, result: did.DidResult, first: int, last: int):
                 "ATT(g,t) aggregated as R did's aggte (simple, dynamic, group, calendar)."
             ),
             {
-                "method": spec.method,
-                "control": _nested("never-treated")
+                "method": METHOD_LABELS[spec.method],
+                "control": _nested(N_("never-treated"))
                 if spec.control == "never"
-                else _nested("not-yet-treated"),
+                else _nested(N_("not-yet-treated")),
             },
         ),
         (
             N_("Standard errors clustered by firm: {kind}; 95 % intervals; seed {seed}."),
             {
-                "kind": _nested("analytic (influence functions)")
+                "kind": _nested(N_("analytic (influence functions)"))
                 if not result.bootstrap
                 else _nested(
-                    "multiplier bootstrap, {n} draws, with a uniform band for the event study",
+                    N_("multiplier bootstrap, {n} draws, with a uniform band for the event study"),
                     n=result.bootstrap,
                 ),
                 "seed": result.seed,
