@@ -13,7 +13,8 @@ result:
 - ``csdid``: ``csdid.ATTgt(...).fit`` plus ``aggte`` simple, dynamic, group and calendar, the
   other maintained estimator with all four aggregations.
 
-Each analytically and with 999 multiplier-bootstrap draws. Figures: seconds, peak RSS in MB,
+Each analytically and with 999 multiplier-bootstrap draws. Figures: seconds (``*_s``: the best
+of two calls after a first, cold one, ``*_cold_s``; csdid is called once), peak RSS in MB,
 ``ratio_vs_bare`` and ``ratio_vs_csdid`` (product seconds ÷ theirs), and whether the product's
 simple ATT equals the bare one and covers the planted effect.
 
@@ -132,15 +133,27 @@ RUNNERS = {"product": _product, "bare": _bare, "csdid": _csdid}
 
 def _measure(kind: str, path: str, draws: int, store: str, queue) -> None:
     warnings.simplefilter("ignore")
+    # Imports are not part of the timed path (a server has them loaded).
+    import csdid.att_gt  # noqa: F401
+    import diff_diff  # noqa: F401
+
+    import sangsaeng.impact.engine.did  # noqa: F401
+
     panel = pd.read_parquet(path)
     rss_before = _peak_mb()
-    started = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()):  # csdid prints its summary
-        out = RUNNERS[kind](panel, draws, store)
-    seconds = time.perf_counter() - started
+    # The first call is cold (caches, lazy imports inside the packages); then, for the two
+    # fast paths, the best of two more calls is the warm figure a running server sees.
+    repeats = 1 if kind == "csdid" else 3
+    timings = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()):  # csdid prints its summary
+            out = RUNNERS[kind](panel, draws, store)
+        timings.append(time.perf_counter() - started)
     queue.put(
         {
-            "seconds": round(seconds, 3),
+            "seconds": round(min(timings[1:] or timings), 3),
+            "cold_seconds": round(timings[0], 3),
             "peak_rss_mb": round(_peak_mb(), 1),
             "rss_before_mb": round(rss_before, 1),
             **out,
@@ -179,7 +192,11 @@ def main() -> None:
                 runs["csdid"] = measure("csdid", path, draws, store)
             product = runs["product"]
             entry = {
+                "ratio_vs_bare_cold": round(
+                    product["cold_seconds"] / runs["bare"]["cold_seconds"], 3
+                ),
                 **{f"{k}_s": r["seconds"] for k, r in runs.items()},
+                **{f"{k}_cold_s": r["cold_seconds"] for k, r in runs.items()},
                 **{f"{k}_peak_rss_mb": r["peak_rss_mb"] for k, r in runs.items()},
                 "ratio_vs_bare": round(product["seconds"] / runs["bare"]["seconds"], 3),
                 "same_att_as_bare": bool(abs(product["att"] - runs["bare"]["att"]) < 1e-9),
@@ -188,7 +205,10 @@ def main() -> None:
                 "covers_planted": bool(product["ci"][0] <= truth <= product["ci"][1]),
             }
             if "csdid" in runs:
-                entry["ratio_vs_csdid"] = round(product["seconds"] / runs["csdid"]["seconds"], 3)
+                # csdid is called once, so both sides are first calls.
+                entry["ratio_vs_csdid"] = round(
+                    product["cold_seconds"] / runs["csdid"]["seconds"], 3
+                )
                 entry["same_att_as_csdid"] = bool(abs(product["att"] - runs["csdid"]["att"]) < 1e-6)
             figures[label] = entry
     print(

@@ -188,7 +188,9 @@ def prepare(
         )
     raw_cohort = frame[cohort]
     cohorts = pd.to_numeric(raw_cohort, errors="coerce")
-    blank_cohort = raw_cohort.isna() | (raw_cohort.astype(str).str.strip() == "")
+    blank_cohort = raw_cohort.isna()
+    if not pd.api.types.is_numeric_dtype(raw_cohort):  # text cells: an empty one means never
+        blank_cohort |= raw_cohort.astype(str).str.strip() == ""
     bad_cohort = (~blank_cohort & (cohorts.isna() | (cohorts != cohorts.round()))).to_numpy()
     if bad_cohort.any():
         problems.append(
