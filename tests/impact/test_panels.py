@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from sangsaeng.core.audit.models import AuditEvent
 from sangsaeng.core.errors import Forbidden, InvalidInput, NotFound
-from sangsaeng.core.i18n import set_locale
+from sangsaeng.core.i18n import reset_locale, set_locale
 from sangsaeng.core.imports import reader
 from sangsaeng.core.jobs.models import Job
 from sangsaeng.core.policy import Actor
@@ -321,8 +321,11 @@ def test_gaps_are_warnings_listed_per_firm_and_ksic_changes_are_counted(db):
     out = result.as_dict()
     assert out["gaps_are_errors"] is False and out["gap_firms"] == 2
     assert out["gaps"][0] == {"business_no": F1, "missing": [2020, 2021]}
-    set_locale("en")  # (the Korean catalogue is merged separately)
-    assert "a warning, not an error" in result.as_dict()["warnings"][0]
+    token = set_locale("en")
+    try:
+        assert "a warning, not an error" in result.as_dict()["warnings"][0]
+    finally:
+        reset_locale(token)
 
     summary = panels.summarise(db, w.operator, result.panel_id)
     assert summary.gap_firms == 2 and summary.gaps == [(F1, [2020, 2021]), (F3, [2019])]
