@@ -699,6 +699,12 @@ def impact_import_panel(
         str, typer.Option(help="all: any bad row writes nothing; good: keep good rows")
     ] = "all",
     encoding: Annotated[str, typer.Option(help="auto | utf-8 | cp949")] = "auto",
+    amount_unit: Annotated[
+        str,
+        typer.Option(
+            "--amount-unit", help="auto (as each header states, else 원) | won | thousand | million"
+        ),
+    ] = "auto",
     as_json: JsonOpt = False,
 ) -> None:
     """Import a firm-year panel (사업자등록번호, 연도, KSIC 업종코드, 지역, 매출액, 영업이익,
@@ -749,6 +755,7 @@ def impact_import_panel(
                     table,
                     mode=mode,
                     progress=lambda done, total: bar.update(task, completed=done, total=total),
+                    amount_unit=amount_unit,
                     **target,
                 )
             if result.committed:

@@ -577,3 +577,39 @@ def test_cli_import_panel(cli_env, db, tmp_path):
     assert code == 2 and out["code"] == "invalid_input" and "organization_id" in out["details"]
     code, out = cli(*args)
     assert code == 2 and out["code"] == "invalid_input"
+
+
+def test_amounts_in_thousands_or_millions_of_won_are_converted_as_the_header_or_user_states(db):
+    w = build(db)
+    header = "사업자등록번호,연도,업종,매출액(천원),영업이익 (백만원),연구개발비,종업원수,수출액\n"
+    data = csv_of([f"{F1},2022,C291,1234,-2,5,10,0"], header=header)
+    preview = run(db, w.operator, data, dry_run=True)
+    assert preview.amount_scales == {
+        "revenue": 1_000,
+        "operating_profit": 1_000_000,
+        "rnd_spend": 1,
+        "exports": 1,
+    }
+    token = set_locale("ko")
+    try:
+        assert any("원 단위로 환산" in note for note in preview.warnings), preview.warnings
+    finally:
+        reset_locale(token)
+    result = run(db, w.operator, data)
+    assert result.committed
+    stored = db.execute(
+        select(FirmYear.revenue, FirmYear.operating_profit, FirmYear.rnd_spend)
+    ).one()
+    assert tuple(stored) == (1_234_000, -2_000_000, 5)
+    # A unit chosen for the whole file overrides the headers.
+    plain = csv_of([f"{F2},2022,C291,,7,1,1,3,0"])
+    forced = run(db, w.operator, plain, panel_id=result.panel_id, amount_unit="million")
+    assert forced.committed
+    revenue = db.scalar(select(FirmYear.revenue).where(FirmYear.business_no == F2))
+    assert revenue == 7_000_000
+    # A conversion that makes an impossible amount is refused like one written in won.
+    huge = csv_of([f"{F3},2022,C291,2000000000000,1,1,3,0"], header=header)
+    refused = run(db, w.operator, huge, panel_id=result.panel_id)
+    assert not refused.committed and refused.rejected[0].column == "매출액(천원)"
+    with pytest.raises(InvalidInput):
+        run(db, w.operator, plain, panel_id=result.panel_id, amount_unit="billion")

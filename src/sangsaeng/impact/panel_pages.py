@@ -30,6 +30,7 @@ api = APIRouter(prefix="/api/v1", tags=["impact"])
 _PREVIEW_ROWS = 20
 _ENCODINGS = ("auto", "utf-8", "cp949")
 _MODES = ("all", "good")
+_UNITS = ("auto", *panels.AMOUNT_UNITS)
 
 
 def _labels() -> dict:
@@ -141,6 +142,7 @@ async def panel_upload(
     query = {
         "encoding": _choice(str(form.get("encoding", "auto")), _ENCODINGS),
         "mode": _choice(str(form.get("mode", "all")), _MODES),
+        "amount_unit": _choice(str(form.get("amount_unit", "auto")), _UNITS),
         **_target_query(target),
     }
     return see_other(f"/impact/panels/import/{stored.id}?{urlencode(query)}")
@@ -168,6 +170,7 @@ def panel_preview(
     encoding: str = "auto",
     mode: str = "all",
     template: int | None = None,
+    amount_unit: str = "auto",
 ):
     panels.ensure_can_import(db, actor)
     stored = files.get(db, actor, file_id)
@@ -178,6 +181,7 @@ def panel_preview(
         "file": stored,
         "encoding": _choice(encoding, _ENCODINGS),
         "mode": _choice(mode, _MODES),
+        "amount_unit": _choice(amount_unit, _UNITS),
         "target": target,
         "target_query": urlencode(_target_query(target)),
         "columns": panels.PANEL_COLUMNS,
@@ -200,7 +204,14 @@ def panel_preview(
         context["mapping"] = mapping
         context["sample"] = table.rows[:_PREVIEW_ROWS]
         context["result"] = panels.import_panel(
-            db, actor, table, mode=context["mode"], mapping=mapping, dry_run=True, **target
+            db,
+            actor,
+            table,
+            mode=context["mode"],
+            mapping=mapping,
+            dry_run=True,
+            amount_unit=context["amount_unit"],
+            **target,
         )
     except InvalidInput as exc:
         context["errors"] = field_errors(exc)
@@ -218,6 +229,7 @@ async def panel_commit(request: Request, db: SessionDep, actor: CurrentActor, fi
         "filename": stored.original_name,
         "mode": _choice(str(form.get("mode", "all")), _MODES),
         "encoding": _choice(str(form.get("encoding", "auto")), _ENCODINGS),
+        "amount_unit": _choice(str(form.get("amount_unit", "auto")), _UNITS),
         "mapping": _mapping_fields(form.items()) or None,
         **target,
     }
@@ -243,7 +255,12 @@ async def panel_template_save(request: Request, db: SessionDep, actor: CurrentAc
         table.headers,
         _mapping_fields(form.items()),
     )
-    query = {"encoding": encoding, "template": saved.id, **_target_query(_target_fields(form))}
+    query = {
+        "encoding": encoding,
+        "template": saved.id,
+        "amount_unit": _choice(str(form.get("amount_unit", "auto")), _UNITS),
+        **_target_query(_target_fields(form)),
+    }
     return see_other(f"/impact/panels/import/{file_id}?{urlencode(query)}")
 
 

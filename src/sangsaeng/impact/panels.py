@@ -51,6 +51,22 @@ Progress = Callable[[int, int], None]
 IMPORTER = "impact_panel"  # the mapping templates' importer name
 JOB_KIND = "import.impact_panel"
 FIRST_YEAR = 1990
+# Extracts state amounts in won, 천원 or 백만원 (DART and credit-bureau files mostly in 천원).
+AMOUNT_UNITS: dict[str, int] = {"won": 1, "thousand": 1_000, "million": 1_000_000}
+MONEY = ("revenue", "operating_profit", "rnd_spend", "exports")
+_UNIT_SUFFIX = (
+    re.compile(  # a unit after a separator: "매출액(천원)", "매출액_백만원", "revenue [KRW]"
+        r"[\s_]*[(\[_\s]\s*(백만\s*원|천\s*원|원|krw|mn\s*krw|k\s*krw)\s*[)\]]?\s*$", re.I
+    )
+)
+_SUFFIX_SCALE = {
+    "백만원": 1_000_000,
+    "천원": 1_000,
+    "원": 1,
+    "krw": 1,
+    "mnkrw": 1_000_000,
+    "kkrw": 1_000,
+}
 MAX_AMOUNT = 10**15  # KRW: no Korean firm's figure comes near 1,000조 원; a unit slip does
 MAX_EMPLOYEES = 10_000_000
 MAX_NAME, MAX_NOTE = 200, 2_000
@@ -347,10 +363,26 @@ class PanelImportResult:
     year_min: int | None = None
     year_max: int | None = None
     committed: bool = False
+    amount_scales: dict[str, int] = field(default_factory=dict)  # money column → factor to won
 
     @property
     def warnings(self) -> list[str]:
         notes = []
+        scaled = [key for key, scale in self.amount_scales.items() if scale != 1]
+        if scaled:
+            notes.append(
+                gettext(
+                    "Amounts converted to won: {columns}.",
+                    columns=", ".join(
+                        gettext(
+                            "{column} × {scale}",
+                            column=_column_label(key),
+                            scale=f"{self.amount_scales[key]:,}",
+                        )
+                        for key in scaled
+                    ),
+                )
+            )
         if self.gaps:
             notes.append(
                 gettext(
@@ -386,12 +418,18 @@ class PanelImportResult:
             "ksic_changes": self.ksic_changes,
             "gap_firms": len(self.gaps),
             "gaps_are_errors": False,
+            "amount_scales": dict(self.amount_scales),
             "gaps": [{"business_no": b, "missing": years} for b, years in self.gaps],
             "warnings": self.warnings,
             "rejected": [
                 {"row": e.row, "column": e.column, "reason": e.reason} for e in self.rejected
             ],
         }
+
+
+def _column_label(key: str) -> str:
+    column = next(c for c in PANEL_COLUMNS if c.key == key)
+    return column.label_en if get_locale() == "en" else column.label_ko
 
 
 @dataclass(frozen=True)
@@ -450,8 +488,31 @@ def resolve_target(
     return Target(None, name, source, note, owner.id)
 
 
+def header_unit(header: str) -> tuple[str, int | None]:
+    """A header without its unit suffix ("매출액(천원)" → "매출액") and the scale it states."""
+    match = _UNIT_SUFFIX.search(header)
+    if not match or match.start() == 0:
+        return header, None
+    unit = re.sub(r"\s", "", match.group(1)).lower()
+    return header[: match.start()], _SUFFIX_SCALE[unit]
+
+
+def amount_scales(table: Table, columns: dict[str, int], amount_unit: str) -> dict[str, int]:
+    """The factor to won of each money column: the unit chosen for the whole file, or ("auto")
+    the unit its header states, won when it states none."""
+    if amount_unit != "auto":
+        return {key: AMOUNT_UNITS[amount_unit] for key in MONEY if key in columns}
+    return {
+        key: header_unit(table.headers[columns[key]])[1] or 1 for key in MONEY if key in columns
+    }
+
+
 def _mapping(table: Table, mapping: dict[str, int] | None) -> dict[str, int]:
-    found = dict(mapping) if mapping is not None else auto_map(table.headers, PANEL_COLUMNS)
+    found = (
+        dict(mapping)
+        if mapping is not None
+        else auto_map([header_unit(h)[0] for h in table.headers], PANEL_COLUMNS)
+    )
     english = get_locale() == "en"
     missing = [
         c.label_en if english else c.label_ko
@@ -470,13 +531,14 @@ def _mapping(table: Table, mapping: dict[str, int] | None) -> dict[str, int]:
     return found
 
 
-def _amount(text: str, key: str, errors: dict[str, Msg]) -> int | None:
+def _amount(text: str, key: str, errors: dict[str, Msg], scale: int = 1) -> int | None:
     if not text:
         return None
     value = parse_whole(text)
     if value is None:
         errors[key] = Msg("Enter a whole number; thousands separators are allowed (1,234).")
         return None
+    value *= scale
     if value < 0 and key != "operating_profit":
         errors[key] = Msg("A negative value is impossible here.")
     elif key == "employees" and value > MAX_EMPLOYEES:
@@ -492,7 +554,7 @@ def _amount(text: str, key: str, errors: dict[str, Msg]) -> int | None:
 
 
 def _parse_row(
-    cells: list[str], columns: dict[str, int], last_year: int
+    cells: list[str], columns: dict[str, int], last_year: int, scales: dict[str, int] | None = None
 ) -> tuple[dict | None, dict[str, Msg]]:
     cell = {key: cells[i] for key, i in columns.items()}
     errors: dict[str, Msg] = {}
@@ -524,7 +586,8 @@ def _parse_row(
         region = reference.parse_region(cell["region"])
         if region is None:
             errors["region"] = Msg("Choose one of the 17 metropolitan cities and provinces.")
-    values = {key: _amount(cell.get(key, ""), key, errors) for key in OUTCOMES}
+    scales = scales or {}
+    values = {key: _amount(cell.get(key, ""), key, errors, scales.get(key, 1)) for key in OUTCOMES}
     if errors:
         return None, errors
     return {
@@ -581,12 +644,15 @@ def import_panel(
     progress: Progress | None = None,
     dry_run: bool = False,
     today: date | None = None,
+    amount_unit: str = "auto",
 ) -> PanelImportResult:
     """Check every row, then write the good ones (``good``) or all of them only when none is bad
     (``all``) into the panel ``panel_id`` or a new panel (name, source, note, owner). A dry run
     (the preview) writes nothing and creates no panel."""
     if mode not in ("all", "good"):
         raise InvalidInput({"mode": Msg("Choose a listed value.")})
+    if amount_unit != "auto" and amount_unit not in AMOUNT_UNITS:
+        raise InvalidInput({"amount_unit": Msg("Choose a listed value.")})
     target = resolve_target(
         session,
         actor,
@@ -598,7 +664,9 @@ def import_panel(
     )
     columns = _mapping(table, mapping)
     header_of = {key: table.headers[i] for key, i in columns.items()}
+    scales = amount_scales(table, columns, amount_unit)
     result = PanelImportResult(
+        amount_scales=scales,
         encoding=table.encoding,
         mode=mode,
         total_rows=len(table.rows),
@@ -620,7 +688,7 @@ def import_panel(
         number = table.number(index)
         if number in ragged:
             continue
-        row, errors = _parse_row(cells, columns, last_year)
+        row, errors = _parse_row(cells, columns, last_year, scales)
         if row is None:
             result.rejected.extend(
                 RowError(number, header_of.get(key, ""), str(reason))
@@ -937,6 +1005,7 @@ def run_job(session: Session, actor: Actor, params: dict, report: Reporter) -> d
         mode=params.get("mode", "all"),
         mapping=mapping,
         progress=progress,
+        amount_unit=params.get("amount_unit", "auto"),
     )
     if not result.committed:
         message = (
