@@ -38,6 +38,10 @@ impact_app = typer.Typer(
     help="Impact: participants against comparable non-participants.", no_args_is_help=True
 )
 app.add_typer(impact_app, name="impact")
+factory_app = typer.Typer(
+    help="Factory data: SPC, OEE, forecasts, defect root causes.", no_args_is_help=True
+)
+app.add_typer(factory_app, name="factory")
 
 err = Console(stderr=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON alone on stdout.")]
@@ -786,6 +790,128 @@ def impact_import_panel(
         f"{result.firms} firms stored, {len(result.rejected)} rows rejected, "
         f"{len(result.gaps)} firms with missing years (warnings).",
     )
+
+
+def _numbers(frame, column: str, as_json: bool) -> list[float]:
+    """A column as numbers; text cells are refused with their file rows (the header is line 1)."""
+    import pandas as pd
+
+    from sangsaeng.core.i18n import gettext
+
+    if column not in frame.columns:
+        _fail(
+            {
+                "code": "invalid_input",
+                "message": gettext("Missing column(s): {columns}.", columns=column),
+            },
+            as_json,
+        )
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = values.isna().to_numpy().nonzero()[0]
+    if len(bad):
+        rows = ", ".join(str(i + 2) for i in bad[:10])
+        _fail(
+            {
+                "code": "invalid_input",
+                "message": gettext(
+                    "Rows {rows}: '{column}' is empty or not a number.", rows=rows, column=column
+                ),
+            },
+            as_json,
+        )
+    return values.astype(float).tolist()
+
+
+@factory_app.command("spc")
+def factory_spc(
+    data: Annotated[Path, typer.Option("--data", help="CSV (UTF-8/CP949), .xlsx or .parquet")],
+    chart: Annotated[str, typer.Option("--chart", help="xbar-r | xbar-s | imr | p | np | c | u")],
+    value: Annotated[
+        str, typer.Option("--value", help="Measurement, or defectives/defects per sample")
+    ],
+    size: Annotated[
+        str | None, typer.Option("--size", help="Sample size (p, np) or units inspected (u)")
+    ] = None,
+    subgroup: Annotated[
+        str | None, typer.Option("--subgroup", help="Subgroup column (X̄-R, X̄-S)")
+    ] = None,
+    lsl: Annotated[float | None, typer.Option("--lsl", help="Lower specification limit")] = None,
+    usl: Annotated[float | None, typer.Option("--usl", help="Upper specification limit")] = None,
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", help="Samples for the limits, e.g. 1:25")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A control chart with limits from a baseline, Western Electric / Nelson rule violations
+    and, with specification limits, Cp, Cpk, Pp and Ppk with confidence intervals."""
+    from sangsaeng.core.i18n import gettext
+    from sangsaeng.factory.engine.spc import CHARTS, SpcError, control_chart
+    from sangsaeng.impact.messages import translate
+
+    if chart not in CHARTS:
+        _fail(
+            {"code": "invalid_input", "message": gettext("Unknown chart '{chart}'.", chart=chart)},
+            as_json,
+        )
+    if not data.is_file():
+        _fail(
+            {"code": "invalid_input", "message": gettext("No such file: {path}", path=str(data))},
+            as_json,
+        )
+    window = None
+    if baseline:
+        first, _, last = baseline.partition(":")
+        if not (first.strip().isdigit() and last.strip().isdigit()):
+            _fail(
+                {
+                    "code": "invalid_input",
+                    "message": gettext("Write the baseline as first:last, e.g. 1:25."),
+                },
+                as_json,
+            )
+        window = (int(first), int(last))
+    try:
+        frame = _read_table(data)
+    except Exception as exc:  # any unreadable file is the user's input error
+        _fail(
+            {
+                "code": "invalid_input",
+                "message": gettext("The file cannot be read: {reason}", reason=str(exc)[:200]),
+            },
+            as_json,
+        )
+    values = _numbers(frame, value, as_json)
+    sizes = _numbers(frame, size, as_json) if size else None
+    labels = None
+    if subgroup:
+        if subgroup not in frame.columns:
+            _fail(
+                {
+                    "code": "invalid_input",
+                    "message": gettext("Missing column(s): {columns}.", columns=subgroup),
+                },
+                as_json,
+            )
+        labels = frame[subgroup].astype(str).tolist()
+    try:
+        result = control_chart(
+            chart, values, sizes=sizes, subgroups=labels, baseline=window, lsl=lsl, usl=usl
+        )
+    except SpcError as exc:
+        messages = [translate(problem) for problem in exc.problems]
+        _fail(
+            {"code": "invalid_input", "message": " ".join(messages), "problems": messages}, as_json
+        )
+    payload = result.as_dict()
+    _emit(
+        payload,
+        as_json,
+        f"{chart}: {payload['n_samples']} samples, {len(payload['violations'])} rule violations "
+        f"at samples {payload['out_of_control'] or '—'}",
+    )
+    if payload["violations"]:
+        raise typer.Exit(1)  # a check found violations (DESIGN: exit 1)
 
 
 def _plain(details: object) -> object:

@@ -1,0 +1,1 @@
+"""Pure functions of the factory analyses: no database, no web, no settings."""
