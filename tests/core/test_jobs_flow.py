@@ -283,9 +283,13 @@ def test_jobs_travel_through_redis_when_it_is_configured(
         finally:
             job_service.dispatcher = previous
     assert huey.pending_count() == 1
+    earlier = files._configured  # the app's storage, which later tests in this worker use
     files.configure_storage(storage)
-    task = huey.dequeue()  # what a worker does, against the same Redis
-    huey.execute(task)
+    try:
+        task = huey.dequeue()  # what a worker does, against the same Redis
+        huey.execute(task)
+    finally:
+        files.configure_storage(earlier)
     db.expire_all()
     finished = db.get(Job, job.id)
     assert finished.status == "succeeded" and finished.result["created"] == 5
