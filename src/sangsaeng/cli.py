@@ -585,22 +585,31 @@ def outcomes_report(
     )
 
 
-def _read_table(path: Path):
+def _load_table(path: Path, as_json: bool):
     """A CSV (UTF-8 or CP949, as Korean Excel writes it), .xlsx or .parquet file as a frame of
-    text cells, so the estimator's own checks name the rows that are not numbers."""
+    text cells, so the engines' own checks name the rows that are not numbers. A missing or
+    unreadable file is the user's input error (exit 2)."""
     import pandas as pd
 
-    suffix = path.suffix.lower()
-    if suffix == ".xlsx":
-        return pd.read_excel(path, dtype=str)
-    if suffix == ".parquet":
-        return pd.read_parquet(path)
-    for encoding in ("utf-8-sig", "cp949"):
+    from sangsaeng.core.i18n import gettext
+
+    def refuse(message: str) -> None:
+        _fail({"code": "invalid_input", "message": message}, as_json)
+
+    if not path.is_file():
+        refuse(gettext("No such file: {path}", path=str(path)))
+    try:
+        suffix = path.suffix.lower()
+        if suffix == ".xlsx":
+            return pd.read_excel(path, dtype=str)
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
         try:
-            return pd.read_csv(path, dtype=str, encoding=encoding, keep_default_na=False)
+            return pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
         except UnicodeDecodeError:
-            continue
-    raise ValueError("encoding")
+            return pd.read_csv(path, dtype=str, encoding="cp949", keep_default_na=False)
+    except Exception as exc:  # any unreadable file is the user's input error
+        refuse(gettext("The file cannot be read: {reason}", reason=str(exc)[:200]))
 
 
 @impact_app.command("estimate")
@@ -625,15 +634,9 @@ def impact_estimate(
 ) -> None:
     """Staggered difference-in-differences (Callaway & Sant'Anna 2021) on a panel file: every
     ATT(g,t), the simple, dynamic, group and calendar aggregations, and the pre-trend test."""
-    from sangsaeng.core.i18n import gettext
+    from sangsaeng.core.i18n import gettext, translate
     from sangsaeng.impact.engine.did import PanelError, estimate
-    from sangsaeng.impact.messages import translate
 
-    if not data.is_file():
-        _fail(
-            {"code": "invalid_input", "message": gettext("No such file: {path}", path=str(data))},
-            as_json,
-        )
     if bootstrap < 0:
         _fail(
             {
@@ -642,16 +645,7 @@ def impact_estimate(
             },
             as_json,
         )
-    try:
-        frame = _read_table(data)
-    except Exception as exc:  # any unreadable file is the user's input error
-        _fail(
-            {
-                "code": "invalid_input",
-                "message": gettext("The file cannot be read: {reason}", reason=str(exc)[:200]),
-            },
-            as_json,
-        )
+    frame = _load_table(data, as_json)
     names = tuple(c.strip() for c in covariates.split(",") if c.strip())
     first_row = 1 if data.suffix.lower() == ".parquet" else 2  # the header is line 1
     try:
@@ -845,18 +839,12 @@ def factory_spc(
 ) -> None:
     """A control chart with limits from a baseline, Western Electric / Nelson rule violations
     and, with specification limits, Cp, Cpk, Pp and Ppk with confidence intervals."""
-    from sangsaeng.core.i18n import gettext
+    from sangsaeng.core.i18n import gettext, translate
     from sangsaeng.factory.engine.spc import CHARTS, SpcError, control_chart
-    from sangsaeng.impact.messages import translate
 
     if chart not in CHARTS:
         _fail(
             {"code": "invalid_input", "message": gettext("Unknown chart '{chart}'.", chart=chart)},
-            as_json,
-        )
-    if not data.is_file():
-        _fail(
-            {"code": "invalid_input", "message": gettext("No such file: {path}", path=str(data))},
             as_json,
         )
     window = None
@@ -871,16 +859,7 @@ def factory_spc(
                 as_json,
             )
         window = (int(first), int(last))
-    try:
-        frame = _read_table(data)
-    except Exception as exc:  # any unreadable file is the user's input error
-        _fail(
-            {
-                "code": "invalid_input",
-                "message": gettext("The file cannot be read: {reason}", reason=str(exc)[:200]),
-            },
-            as_json,
-        )
+    frame = _load_table(data, as_json)
     values = _numbers(frame, value, as_json)
     sizes = _numbers(frame, size, as_json) if size else None
     labels = None
@@ -924,10 +903,9 @@ def factory_oee(
 ) -> None:
     """OEE (availability × performance × quality) with the six big losses, per group, and the
     downtime reasons ranked."""
-    from sangsaeng.core.i18n import gettext
+    from sangsaeng.core.i18n import gettext, translate
     from sangsaeng.factory.engine.oee import GROUPINGS, OeeError, downtime_reasons, oee_table
     from sangsaeng.factory.engine.oee import prepare as prepare_records
-    from sangsaeng.impact.messages import translate
 
     keys = [k.strip() for k in by.split(",") if k.strip()]
     unknown = [k for k in keys if k not in GROUPINGS]
@@ -939,21 +917,7 @@ def factory_oee(
             },
             as_json,
         )
-    if not data.is_file():
-        _fail(
-            {"code": "invalid_input", "message": gettext("No such file: {path}", path=str(data))},
-            as_json,
-        )
-    try:
-        frame = _read_table(data)
-    except Exception as exc:  # any unreadable file is the user's input error
-        _fail(
-            {
-                "code": "invalid_input",
-                "message": gettext("The file cannot be read: {reason}", reason=str(exc)[:200]),
-            },
-            as_json,
-        )
+    frame = _load_table(data, as_json)
     try:
         records = prepare_records(frame, first_row=1 if data.suffix == ".parquet" else 2)
     except OeeError as exc:

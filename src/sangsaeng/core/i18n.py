@@ -80,6 +80,23 @@ def gettext(msgid: str, /, **params: object) -> str:
 _ = gettext
 
 
+def translate(pair) -> str:
+    """A stored message ``[msgid, params]`` in the current locale; a parameter that is itself
+    such a pair (engines nest labels in sentences) is translated first."""
+    msgid, params = pair
+    resolved = {k: translate(v) if _is_pair(v) else v for k, v in (params or {}).items()}
+    return gettext(msgid, **resolved)
+
+
+def _is_pair(value: object) -> bool:
+    return (
+        isinstance(value, list | tuple)
+        and len(value) == 2
+        and isinstance(value[0], str)
+        and isinstance(value[1], dict)
+    )
+
+
 def N_(msgid: str) -> str:
     """Marks a string for extraction where it is translated later (e.g. in a lookup table)."""
     return msgid

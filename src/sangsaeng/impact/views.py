@@ -7,11 +7,10 @@ from __future__ import annotations
 import math
 from html import escape
 
-from sangsaeng.core.i18n import gettext
+from sangsaeng.core.i18n import gettext, translate
 from sangsaeng.core.web.templating import seoul_time
 from sangsaeng.impact import panels
 from sangsaeng.impact import service as studies
-from sangsaeng.impact.messages import translate
 from sangsaeng.impact.models import FAILED
 
 # Parameters of stored messages that are codes: shown by their label.

@@ -84,18 +84,12 @@ class ChartResult:
     sizes: np.ndarray | None = None
 
     def as_dict(self) -> dict:
-        def plain(values: np.ndarray):
-            values = np.asarray(values, dtype=float)
-            if values.size and np.allclose(values, values[0]):
-                return float(values[0])
-            return [float(v) for v in values]
-
         out_of_control = sorted({v["sample"] for v in self.violations})
         return {
             "chart": self.chart,
-            "center": plain(self.limits.center),
-            "lcl": plain(self.limits.lcl),
-            "ucl": plain(self.limits.ucl),
+            "center": _plain(self.limits.center),
+            "lcl": _plain(self.limits.lcl),
+            "ucl": _plain(self.limits.ucl),
             "points": [float(v) for v in self.points],
             "n_samples": len(self.points),
             "baseline": list(self.baseline),
@@ -246,6 +240,7 @@ def _secondary(kind: str, points, center, sigma, offset: int = 0) -> dict:
 
 
 def _plain(values: np.ndarray):
+    """One number when every sample shares the value, else the list (limits that vary)."""
     values = np.asarray(values, dtype=float)
     if values.size and np.allclose(values, values[0]):
         return float(values[0])
