@@ -938,6 +938,176 @@ def factory_oee(
         err.print(f"  {reason['reason']}: {reason['minutes']:.0f} min ({reason['share']:.0%})")
 
 
+@factory_app.command("root-cause")
+def factory_root_cause(
+    data: Annotated[Path, typer.Option("--data", help="One row per lot: CSV, .xlsx, .parquet")],
+    target: Annotated[str, typer.Option("--target", help="The defect label (or defect count)")],
+    positive: Annotated[
+        str | None, typer.Option("--positive", help="The label value meaning defective, e.g. NG")
+    ] = None,
+    quantity: Annotated[
+        str | None, typer.Option("--quantity", help="Units per row: --target is then a count")
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the folds and samples")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Which process parameters and conditions drive defects: LightGBM with SHAP importance,
+    readable thresholds with rate ratios, univariate and model-adjusted tests (false-discovery
+    controlled); identifiers, constant columns, leaks and near-duplicates left out with reasons."""
+    from sangsaeng.core.i18n import translate
+    from sangsaeng.factory.engine.rootcause import RootCauseError, analyse
+
+    frame = _load_table(data, as_json)
+    try:
+        result = analyse(
+            frame,
+            target=target,
+            positive=positive,
+            quantity=quantity,
+            seed=seed,
+            first_row=1 if data.suffix.lower() == ".parquet" else 2,
+        )
+    except RootCauseError as exc:
+        messages = [translate(problem) for problem in exc.problems]
+        payload = {"code": "invalid_input", "message": " ".join(messages), "problems": messages}
+        if exc.excluded:
+            payload["excluded"] = _root_cause_excluded(exc.excluded)
+        _fail(payload, as_json)
+    payload = _root_cause_text(result)
+    _emit(
+        payload,
+        as_json,
+        f"{payload['n_rows']} rows, {payload['n_positive']} defective "
+        f"(cross-validated AUC {payload['model']['cv']['auc']})",
+    )
+    if not as_json:
+        for factor in payload["factors"][:10]:
+            err.print(
+                f"  {factor['rank']:>2}. {factor['name']} ({factor['importance']:.3f}, "
+                f"{factor['role']}): {factor['summary'] or '—'}"
+            )
+        for entry in payload["excluded"]:
+            err.print(f"  [dim]{entry['name']}: {entry['reason']}[/dim]")
+        for warning in payload["warnings"]:
+            err.print(f"  [yellow]{warning}[/yellow]")
+
+
+def _root_cause_excluded(entries: list[dict]) -> list[dict]:
+    from sangsaeng.core.i18n import translate
+
+    return [{"name": e["name"], "reason": translate(e["reason"])} for e in entries]
+
+
+def _root_cause_text(result: dict) -> dict:
+    """The engine's result with its messages (and the "(other)"/"(empty)" category labels) in
+    the user's language."""
+    from sangsaeng.core.i18n import gettext, translate
+    from sangsaeng.factory.engine.rootcause_columns import EMPTY, OTHER
+
+    def label(value):
+        return gettext(value) if value in (OTHER, EMPTY) else value
+
+    factors = []
+    for factor in result["factors"]:
+        row = dict(factor, category=label(factor["category"]))
+        for key in ("summary", "note"):
+            if row[key] is not None:
+                msgid, params = row[key]
+                row[key] = translate((msgid, {k: label(v) for k, v in params.items()}))
+        if row.get("levels"):
+            row["levels"] = [
+                dict(level, category=label(level["category"])) for level in row["levels"]
+            ]
+        factors.append(row)
+    return dict(
+        result,
+        factors=factors,
+        excluded=_root_cause_excluded(result["excluded"]),
+        warnings=[translate(w) for w in result["warnings"]],
+    )
+
+
+@factory_app.command("forecast")
+def factory_forecast(
+    data: Annotated[Path, typer.Option("--data", help="CSV (UTF-8/CP949), .xlsx or .parquet")],
+    id_col: Annotated[str, typer.Option("--id", help="Column naming the series (product)")],
+    time: Annotated[str, typer.Option("--time", help="Column of the date or time")],
+    value: Annotated[str, typer.Option("--value", help="Column of the quantity")],
+    horizon: Annotated[int, typer.Option("--horizon", help="Periods to forecast")],
+    freq: Annotated[
+        str | None, typer.Option("--freq", help="D, B, W-MON, MS, ME, h… (inferred if omitted)")
+    ] = None,
+    season_length: Annotated[
+        int | None, typer.Option("--season-length", help="Periods per season (default by freq)")
+    ] = None,
+    aggregate: Annotated[
+        bool, typer.Option("--aggregate", help="Sum raw lines (orders) per series and period")
+    ] = False,
+    holidays: Annotated[
+        bool, typer.Option("--holidays/--no-holidays", help="Korean holidays as a regressor")
+    ] = True,
+    windows: Annotated[int, typer.Option("--windows", help="Cross-validation windows")] = 3,
+    as_json: JsonOpt = False,
+) -> None:
+    """Demand forecasts per series: seasonal naive, ETS, ARIMA, Theta, CES, their combination
+    and intermittent-demand models, the model chosen per series by rolling-origin
+    cross-validation (MASE), with prediction intervals."""
+    import os
+
+    from sangsaeng.core.i18n import translate
+    from sangsaeng.factory.engine.forecast import ForecastError, prepare
+    from sangsaeng.factory.engine.forecast import forecast as run_forecast
+
+    frame = _load_table(data, as_json)
+    try:
+        series, freq_used = prepare(
+            frame,
+            id_col=id_col,
+            time_col=time,
+            value_col=value,
+            freq=freq,
+            first_row=1 if data.suffix.lower() == ".parquet" else 2,
+            aggregate=aggregate,
+        )
+        many = series["unique_id"].nunique() >= 100  # worker processes pay off from here
+        result = run_forecast(
+            series,
+            horizon=horizon,
+            freq=freq_used,
+            season_length=season_length,
+            holidays=holidays,
+            n_windows=windows,
+            n_jobs=(os.cpu_count() or 1) if many else 1,
+        )
+    except ForecastError as exc:
+        messages = [translate(problem) for problem in exc.problems]
+        _fail(
+            {"code": "invalid_input", "message": " ".join(messages), "problems": messages}, as_json
+        )
+    for entry in result["series"]:
+        entry["warnings"] = [translate(w) for w in entry["warnings"]]
+    summary = result["summary"]
+    summary["warnings"] = [translate(w) for w in summary["warnings"]]
+    summary["method"] = [translate(line) for line in summary["method"]]
+    if as_json:
+        sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
+        return
+    err.print(
+        f"{summary['n_series']} series, {freq_used}, horizon {horizon}: "
+        + ", ".join(f"{k} {v}" for k, v in summary["models_chosen"].items())
+    )
+    for entry in result["series"]:
+        chosen = entry["cv"].get(entry["model"], {}).get("mase")
+        naive = entry["cv"].get("SeasonalNaive", {}).get("mase")
+        first = entry["forecast"][0]
+        err.print(
+            f"  {entry['id']}: {entry['model']} (CV MASE {chosen}, seasonal naive {naive}); "
+            f"{first['time']} {first['mean']:.1f}"
+        )
+    for line in summary["warnings"] + summary["method"]:
+        err.print(f"  {line}")
+
+
 def _plain(details: object) -> object:
     if isinstance(details, dict):
         return {k: str(v) for k, v in details.items()}
