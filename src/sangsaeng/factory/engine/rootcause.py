@@ -67,7 +67,7 @@ def N_(msgid: str) -> str:
 
 Progress = Callable[[int, int], None]
 
-SHAP_SAMPLE = 10_000
+SHAP_SAMPLE = 20_000
 CV_ROWS = 300_000  # the folds are drawn from at most this many rows (a stratified sample)
 FOLDS = 3
 MAX_ROUNDS = 2000
@@ -336,9 +336,17 @@ def _shap(boosters: list[lgb.Booster], rows: np.ndarray) -> np.ndarray:
     return np.mean([_tree_shap(b, rows) for b in boosters], axis=0)
 
 
-def _tree_shap(booster: lgb.Booster, rows: np.ndarray) -> np.ndarray:
-    import shap  # imported here: it takes seconds and only this step needs it
+def _shap_module():
+    """shap, imported on first use (it takes seconds) without its plotting modules' notices
+    about matplotlib deprecations."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import shap
+    return shap
 
+
+def _tree_shap(booster: lgb.Booster, rows: np.ndarray) -> np.ndarray:
+    shap = _shap_module()
     explainer = shap.TreeExplainer(booster, feature_perturbation="tree_path_dependent")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # shap's notice about LightGBM's list output
@@ -501,8 +509,7 @@ def _top_factors(factors, values, contributions, top: int) -> list[dict]:
 
 
 def _model_facts(prepared: Prepared, params, cv, sample_size, seed, threads) -> dict:
-    import shap
-
+    shap = _shap_module()
     label = prepared.label
     factors = prepared.factors
     shown = (
