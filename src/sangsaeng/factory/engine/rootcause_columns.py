@@ -112,6 +112,7 @@ class Factor:
     categories: tuple[str, ...] = ()
     missing: int = 0
     pooled: int = 0  # categories pooled as OTHER
+    separation: float | None = None  # the leak check's AUC (the larger of AUC and 1 − AUC)
 
     def encode(self, frame: pd.DataFrame, timezone: str) -> np.ndarray:
         """The same encoding for other rows (unknown categories count as OTHER, or missing)."""
@@ -193,7 +194,7 @@ def prepare(
     for entry in prepared.excluded:
         entry.pop("identifier", None)
     _drop_duplicates(prepared, check)
-    _warn_near_leaks(prepared, check)
+    _warn_near_leaks(prepared)
     if not prepared.factors:
         raise RootCauseError(
             [(N_("No usable factor: every other column was left out (see the reasons)."), {})],
@@ -586,20 +587,31 @@ def separation(factor: Factor, defective: np.ndarray, rows: np.ndarray) -> float
     y = defective[rows]
     best = 0.5
     if factor.kind == "numeric":
-        missing = np.isnan(values)
-        if missing.any() and not missing.all():
-            low, high = np.nanmin(values) - 1, np.nanmax(values) + 1
-            candidates = [np.where(missing, low, values), np.where(missing, high, values)]
-        else:
-            candidates = [values]
-        for score in candidates:
-            a = auc(score, y)
+        for a in _auc_missing_low_and_high(values, y):
             best = max(best, a, 1 - a)
     codes = _codes(factor, values)
     if codes is not None:
         a = auc(_out_of_fold_rates(codes, y), y)
         best = max(best, a, 1 - a)
     return best
+
+
+def _auc_missing_low_and_high(values: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """AUC with missing values ranked below every number, and above: one ranking of the
+    numbers present, the pairs with a missing side counted directly (ties count half)."""
+    missing = np.isnan(values)
+    positives, total = int(y.sum()), len(y)
+    pairs = positives * (total - positives)
+    if pairs == 0:
+        return 0.5, 0.5
+    pos_missing = int((y & missing).sum())
+    neg_missing = int(missing.sum()) - pos_missing
+    pos_present, neg_present = positives - pos_missing, total - positives - neg_missing
+    present = auc(values[~missing], y[~missing]) * pos_present * neg_present
+    tied = 0.5 * pos_missing * neg_missing
+    low = (present + pos_present * neg_missing + tied) / pairs
+    high = (present + pos_missing * neg_present + tied) / pairs
+    return low, high
 
 
 def _codes(factor: Factor, values: np.ndarray) -> np.ndarray | None:
@@ -642,7 +654,7 @@ def _leak(factor: Factor, label: Label, defective: np.ndarray, rows: np.ndarray)
             return None
         strength = abs(float(rho))
     else:
-        strength = separation(factor, defective, rows)
+        strength = factor.separation = separation(factor, defective, rows)
         if strength < LEAK_AUC:
             return None
     name = factor.name
@@ -664,13 +676,12 @@ def _leak(factor: Factor, label: Label, defective: np.ndarray, rows: np.ndarray)
     return reason, warning
 
 
-def _warn_near_leaks(prepared: Prepared, rows: np.ndarray) -> None:
+def _warn_near_leaks(prepared: Prepared) -> None:
     if prepared.label.kind != "binary":
         return
-    defective = prepared.label.defective
     for factor in prepared.factors:
-        strength = separation(factor, defective, rows)
-        if strength >= LEAK_WARN_AUC:
+        strength = factor.separation
+        if strength is not None and strength >= LEAK_WARN_AUC:
             prepared.warnings.append(
                 (
                     N_(
