@@ -102,10 +102,35 @@ class RootCauseModel:
     timezone: str
 
 
-def analyse(frame: pd.DataFrame, *, target: str, **options) -> dict:
-    """The root-cause analysis of ``frame`` as a JSON-ready dict; options and result as
-    ``fit``."""
-    return fit(frame, target=target, **options).result
+def analyse(
+    frame: pd.DataFrame,
+    *,
+    target: str,
+    positive: object = None,
+    quantity: str | None = None,
+    seed: int = 0,
+    shap_sample: int = SHAP_SAMPLE,
+    explain_top: int = 10,
+    threads: int = 2,
+    first_row: int = 2,
+    timezone: str = "Asia/Seoul",
+    progress: Progress | None = None,
+) -> dict:
+    """The root-cause analysis of ``frame`` as a JSON-ready dict (``fit(...).result``; the
+    options and the result are described there)."""
+    return fit(
+        frame,
+        target=target,
+        positive=positive,
+        quantity=quantity,
+        seed=seed,
+        shap_sample=shap_sample,
+        explain_top=explain_top,
+        threads=threads,
+        first_row=first_row,
+        timezone=timezone,
+        progress=progress,
+    ).result
 
 
 def fit(

@@ -311,24 +311,52 @@ def _untested(test: str) -> dict:
 
 def adjusted(margin: np.ndarray, shap: np.ndarray, events, trials) -> list[dict]:
     """Does a factor add to what the other factors already tell? For each factor j, a score
-    (Rao) test of β = 0 in the logistic model ``logit p = (m − φⱼ) + β·φⱼ``, where m is the
-    out-of-fold log-odds of the model and φⱼ the factor's out-of-fold SHAP value: the model
-    without the factor's part as an offset, and that part as the one covariate. One-sided
-    (β > 0: the factor's part predicts defects on lots the model was not fitted on);
-    Benjamini–Hochberg q-values over all factors. A factor the model never uses gets p = 1."""
+    (Rao) test of β = 0 in the logistic model ``logit p = a + b·(m − φⱼ) + β·φⱼ``, where m is
+    the out-of-fold log-odds of the model and φⱼ the factor's out-of-fold SHAP value: the model
+    without the factor's part, recalibrated (a, b absorb the shrinkage of boosting), and that
+    part as the one covariate. One-sided (β > 0: the factor's part predicts defects on lots
+    the model was not fitted on); Benjamini–Hochberg q-values over all factors. A factor the
+    model never uses gets p = 1."""
     out = []
     for j in range(shap.shape[1]):
         phi = shap[:, j]
         if not np.any(phi):
             out.append({"test": "score", "z": None, "p": 1.0})
             continue
-        p0 = 1.0 / (1.0 + np.exp(-(margin - phi)))
-        score = float(np.sum(phi * (events - trials * p0)))
-        information = float(np.sum(trials * p0 * (1 - p0) * phi**2))
-        z = score / math.sqrt(information) if information > 0 else 0.0
+        z = _score_z(margin - phi, phi, events, trials)
         out.append({"test": "score", "z": rounded(z, 3), "p": float(stats.norm.sf(z))})
     add_q(out)
     return out
+
+
+def _score_z(rest: np.ndarray, phi: np.ndarray, events, trials) -> float:
+    """The score statistic for β in ``logit p = a + b·rest + β·phi`` at β = 0, with a and b
+    fitted by Newton's method, standardised by its efficient variance (the information of β
+    with a and b profiled out)."""
+    design = np.column_stack([np.ones_like(rest), rest])
+    coef = np.array([0.0, 1.0])
+    for _ in range(25):
+        p = 1.0 / (1.0 + np.exp(-(design @ coef)))
+        weight = trials * p * (1 - p)
+        gradient = design.T @ (events - trials * p)
+        hessian = design.T @ (design * weight[:, None])
+        try:
+            step = np.linalg.solve(hessian, gradient)
+        except np.linalg.LinAlgError:
+            break
+        coef += step
+        if np.max(np.abs(step)) < 1e-8:
+            break
+    p = 1.0 / (1.0 + np.exp(-(design @ coef)))
+    weight = trials * p * (1 - p)
+    score = float(phi @ (events - trials * p))
+    nuisance = design.T @ (design * weight[:, None])
+    cross = design.T @ (phi * weight)
+    try:
+        variance = float(phi @ (phi * weight) - cross @ np.linalg.solve(nuisance, cross))
+    except np.linalg.LinAlgError:
+        return 0.0
+    return score / math.sqrt(variance) if variance > 0 else 0.0
 
 
 def association(fa: Factor, a: np.ndarray, fb: Factor, b: np.ndarray) -> float:
