@@ -83,6 +83,9 @@ def register_tasks(huey: Huey, settings: Settings | None = None, factory=None) -
     from sangsaeng.impact import service as impact_studies
 
     impact_studies.register()
+    from sangsaeng.factory import datasets as factory_datasets
+
+    factory_datasets.register()
 
     @huey.task(name="jobs.execute")
     def run_job(job_id: str) -> str | None:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from sangsaeng.assessments import service as assessments
@@ -23,11 +23,13 @@ from sangsaeng.core.policy import SYSTEM_ACTOR, Action, Actor, Role, assert_can,
 from sangsaeng.programs.engine import eligibility as rules_engine
 from sangsaeng.programs.engine import selection
 from sangsaeng.programs.models import (
+    A_DRAFT,
     CLOSED,
     DRAFT,
     OPEN,
     P_CANCELLED,
     PROGRAM_KINDS,
+    Application,
     Program,
     ProgramSource,
     ProgramSponsor,
@@ -527,6 +529,21 @@ def supported_years(session: Session, organization_id: int) -> dict[str, list[in
     for kind, year in rows:
         years.setdefault(kind, []).append(year)
     return years
+
+
+def programs_of_organization(session: Session, organization_id: int) -> list[Program]:
+    """The programs a company takes part in: it applied (beyond a draft) or holds an agreement."""
+    applied = select(Application.program_id).where(
+        Application.organization_id == organization_id, Application.status != A_DRAFT
+    )
+    agreed = select(Project.program_id).where(Project.organization_id == organization_id)
+    return list(
+        session.scalars(
+            select(Program)
+            .where(or_(Program.id.in_(applied), Program.id.in_(agreed)))
+            .order_by(Program.year.desc(), Program.id.desc())
+        )
+    )
 
 
 # --- the set-up form ----------
