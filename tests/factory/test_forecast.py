@@ -370,19 +370,18 @@ def test_prepare_infers_frequency_fills_gaps_and_sums_order_lines():
     assert freq == "W-MON"
     assert series["y"].tolist() == [1, 2, 0, 3, 4, 5]
     assert any("filled with 0" in w[0] for w in series.attrs["warnings"])
-    lines = pd.DataFrame(
-        {
-            "p": ["A"] * 5,
-            "d": ["2024-01-01", "2024-01-03", "2024-01-09", "2024-01-16", "2024-01-24"],
-            "q": [1, 2, 3, 4, 5],
-        }
-    )
+    days = ["2024-01-01", "2024-01-03", "2024-01-09", "2024-01-16", "2024-01-24", "2024-01-28"]
+    lines = pd.DataFrame({"p": "A", "d": days, "q": [1, 2, 3, 4, 5, 1]})
     weekly, freq = prepare(
         lines, id_col="p", time_col="d", value_col="q", freq="W-MON", aggregate=True
     )
-    assert weekly["y"].tolist() == [3, 3, 4, 5] and weekly["ds"].iloc[0] == pd.Timestamp(
-        "2024-01-01"
-    )
+    assert weekly["y"].tolist() == [3, 3, 4, 6]
+    assert weekly["ds"].iloc[0] == pd.Timestamp("2024-01-01")  # weeks labelled by Monday
+    # a week the file covers only in part (up to Wednesday 31 January) is left out, and said
+    more = pd.concat([lines, pd.DataFrame({"p": ["A"], "d": ["2024-01-31"], "q": [9]})])
+    weekly, _ = prepare(more, id_col="p", time_col="d", value_col="q", freq="W-MON", aggregate=True)
+    assert weekly["y"].tolist() == [3, 3, 4, 6]
+    assert any("only partly" in w[0] for w in weekly.attrs["warnings"])
 
 
 def test_cli_prints_the_contract_and_refuses_bad_input(tmp_path):

@@ -204,8 +204,18 @@ def prepare(
         offset = _offset(freq)
     period = _period_start(long["ds"], offset)
     if aggregate:
+        partial = _partial_periods(long["ds"], period, offset)
         long["ds"] = period
         long = long.groupby(["unique_id", "ds"], as_index=False, sort=True)["y"].sum()
+        if partial:
+            # a week or month the file covers only in part would read as a drop in demand
+            long = long[~long["ds"].isin(partial)].reset_index(drop=True)
+            notes.append(
+                [
+                    N_("Period(s) {periods} only partly in the file: left out."),
+                    {"periods": ", ".join(p.strftime("%Y-%m-%d") for p in partial)},
+                ]
+            )
     else:
         off = (period != long["ds"]).to_numpy()
         if off.any():
@@ -290,6 +300,28 @@ def _period_start(times: pd.Series, offset) -> pd.Series:
     labels = normalized.map(mapping)
     # a time of day inside a period still belongs to it: labels are dates
     return labels.astype("datetime64[ns]")
+
+
+def _partial_periods(times: pd.Series, period: pd.Series, offset) -> list[pd.Timestamp]:
+    """The first and last period when the file's dates cover them only in part (calendar
+    periods of several days: weeks, months, quarters, years)."""
+    if isinstance(offset, pd.offsets.Tick):
+        return []
+    first_day, last_day = times.min().normalize(), times.max().normalize()
+    first, last = period.min(), period.max()
+    partial = []
+    if _is_end_anchored(offset):
+        starts = first - offset + pd.Timedelta(days=1)
+        if first_day > starts:
+            partial.append(first)
+        if last_day < last:
+            partial.append(last)
+    else:
+        if first_day > first:
+            partial.append(first)
+        if last_day < last + offset - pd.Timedelta(days=1):
+            partial.append(last)
+    return sorted(set(partial))
 
 
 def _is_end_anchored(offset) -> bool:
