@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     dashboard_cache_seconds: float = 30
     # Run jobs inside the submitting process instead of the worker (tests, single-process demos).
     jobs_immediate: bool = False
+    spark_master: str | None = None  # e.g. local[4] or spark://host:7077: factory analyses on Spark
 
     def resolved_secret_key(self) -> str:
         """The configured key, or one generated on first run and kept in the data directory."""

@@ -1,0 +1,88 @@
+"""Factory analyses on Apache Spark, for when ``SANGSAENG_SPARK_MASTER`` is set.
+
+Demand forecasts: ``forecast_on_spark(series, master, **kwargs)`` runs exactly the embedded
+``engine.forecast.forecast`` — same plans, candidates, cross-validation, selection by CV MASE,
+intervals and result — but statsforecast's two heavy calls (cross-validation and the final
+forecast) receive Spark DataFrames, so statsforecast runs them through its Fugue backend on
+the cluster, each series on an executor. Only the per-series scores and forecasts come back
+to the driver.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from functools import lru_cache
+
+import pandas as pd
+
+from sangsaeng.factory.engine.forecast import forecast
+
+
+@lru_cache(maxsize=4)
+def spark_session(master: str):
+    """One session per master and process; no UI, few shuffle partitions (the data per call
+    is a few thousand series, not terabytes)."""
+    from pyspark.sql import SparkSession
+
+    # executors must run the same interpreter (and so the same statsforecast) as the driver
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    return (
+        SparkSession.builder.master(master)
+        .appName("sangsaeng-factory")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        # the executors' statsforecast warns per series about convergence, as the embedded
+        # path's does (which the engine silences): keep the logs readable
+        .config("spark.executorEnv.PYTHONWARNINGS", "ignore")
+        .getOrCreate()
+    )
+
+
+class SparkRunner:
+    """statsforecast's cross-validation and forecast on Spark DataFrames (Fugue backend)."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def _spark(self, frame: pd.DataFrame | None):
+        if frame is None:
+            return None
+        frame = frame.copy()
+        frame["unique_id"] = frame["unique_id"].astype(str)
+        frame["ds"] = pd.to_datetime(frame["ds"]).astype("datetime64[us]")
+        return self.session.createDataFrame(frame)
+
+    @staticmethod
+    def _pandas(result) -> pd.DataFrame:
+        frame = result.toPandas()
+        for column in ("ds", "cutoff"):
+            if column in frame:
+                frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+        return frame
+
+    def cross_validation(self, sf, df: pd.DataFrame, **kwargs) -> pd.DataFrame:
+        return self._pandas(sf.cross_validation(df=self._spark(df), **kwargs))
+
+    def forecast(self, sf, df: pd.DataFrame, **kwargs) -> pd.DataFrame:
+        kwargs["X_df"] = self._spark(kwargs.get("X_df"))
+        return self._pandas(sf.forecast(df=self._spark(df), **kwargs))
+
+
+def forecast_on_spark(series: pd.DataFrame, master: str, **kwargs) -> dict:
+    """``engine.forecast.forecast`` with statsforecast running on the Spark cluster at
+    ``master`` (e.g. ``local[2]``, ``spark://host:7077``); same arguments, same result."""
+    kwargs.pop("runner", None)
+    return forecast(series, runner=SparkRunner(spark_session(master)), **kwargs)
+
+
+def forecast_many(series: pd.DataFrame, **kwargs) -> dict:
+    """On Spark when ``SANGSAENG_SPARK_MASTER`` is set, embedded otherwise."""
+    from sangsaeng.settings import get_settings
+
+    master = get_settings().spark_master
+    if master:
+        return forecast_on_spark(series, master, **kwargs)
+    return forecast(series, **kwargs)
