@@ -150,14 +150,14 @@ def test_parquet_and_xlsx_uploads(db, world):
     assert result.committed and result.stored_rows == 1
 
 
-def test_the_import_job_reads_the_upload_and_reports_refused_rows(db, world, settings):
-    storage = files.LocalStorage(settings.data_dir / "files")
+def run_import_job(db, world, settings, text: str, **params) -> Job:
+    """Upload ``text`` as a CP949 CSV and run the import job on it (immediately, in tests)."""
     stored = files.store(
         db,
         world.sme,
-        storage,
-        data=BAD_CSV.encode("cp949"),
-        filename="bad.csv",
+        files.LocalStorage(settings.data_dir / "files"),
+        data=text.encode("cp949"),
+        filename="upload.csv",
         place="import",
         organization_id=world.sme_org_id,
     )
@@ -165,33 +165,19 @@ def test_the_import_job_reads_the_upload_and_reports_refused_rows(db, world, set
         db,
         world.sme,
         datasets.JOB_KIND,
-        {"file_id": stored.id, "filename": "bad.csv", "kind": "production", "mode": "all"},
+        {"file_id": stored.id, "filename": "upload.csv", "kind": "production", **params},
         organization_id=world.sme_org_id,
     )
     db.commit()
     db.expire_all()
-    failed = db.get(Job, job.id)
+    return db.get(Job, job.id)
+
+
+def test_the_import_job_reads_the_upload_and_reports_refused_rows(db, world, settings):
+    failed = run_import_job(db, world, settings, BAD_CSV, mode="all")
     assert failed.status == "failed"
     assert failed.result["rejected_rows"] == 5 and len(failed.result["rejected"]) == 6
-    good = files.store(
-        db,
-        world.sme,
-        storage,
-        data=PRODUCTION_CSV.encode("cp949"),
-        filename="ok.csv",
-        place="import",
-        organization_id=world.sme_org_id,
-    )
-    job = jobs.submit(
-        db,
-        world.sme,
-        datasets.JOB_KIND,
-        {"file_id": good.id, "filename": "ok.csv", "kind": "production", "name": "3월"},
-        organization_id=world.sme_org_id,
-    )
-    db.commit()
-    db.expire_all()
-    done = db.get(Job, job.id)
+    done = run_import_job(db, world, settings, PRODUCTION_CSV, name="3월")
     assert done.status == "succeeded", done.error
     assert datasets.get_dataset(db, world.sme, done.result["dataset_id"]).name == "3월"
 

@@ -26,9 +26,11 @@ from sangsaeng.core.audit.service import record
 from sangsaeng.core.errors import Forbidden, InvalidInput, NotFound
 from sangsaeng.core.files import service as files
 from sangsaeng.core.i18n import Msg, get_locale, gettext
+from sangsaeng.core.imports import jobs as import_jobs
 from sangsaeng.core.imports import reader
 from sangsaeng.core.imports.mapping import auto_map
 from sangsaeng.core.imports.reader import Table
+from sangsaeng.core.imports.service import RowError
 from sangsaeng.core.jobs.service import Reporter, register_kind
 from sangsaeng.core.models import Organization, utcnow
 from sangsaeng.core.policy import Actor, Role
@@ -53,13 +55,6 @@ KIND_LABELS = {
     "process": Msg("Process parameters"),
     "orders": Msg("Orders and shipments"),
 }
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # as a spreadsheet numbers it: the header is row 1
-    column: str  # the file's own header ("" when the whole row is concerned)
-    reason: str
 
 
 @dataclass
@@ -650,17 +645,9 @@ def run_job(session: Session, actor: Actor, params: dict, report: Reporter) -> d
         progress=progress,
     )
     if not result.committed:
-        message = (
-            Msg(
-                "{n} rows were rejected; nothing was written (all-or-nothing).",
-                n=result.rejected_rows,
-            )
-            if result.rejected_rows and result.mode == "all"
-            else Msg("The file has no valid row; nothing was written.")
+        raise import_jobs.refused(
+            result.as_dict(), rejected=result.rejected_rows, all_or_nothing=result.mode == "all"
         )
-        refused = InvalidInput({}, message=message)
-        refused.details = result.as_dict()  # the job page lists every rejected row
-        raise refused
     return result.as_dict()
 
 

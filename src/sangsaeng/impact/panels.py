@@ -35,6 +35,7 @@ from sangsaeng.core.errors import Forbidden, InvalidInput, NotFound
 from sangsaeng.core.files import service as files
 from sangsaeng.core.i18n import Msg, get_locale, gettext
 from sangsaeng.core.ids import normalize_business_no
+from sangsaeng.core.imports import jobs as import_jobs
 from sangsaeng.core.imports import reader
 from sangsaeng.core.imports.mapping import Column, auto_map
 from sangsaeng.core.imports.reader import Table
@@ -1008,17 +1009,9 @@ def run_job(session: Session, actor: Actor, params: dict, report: Reporter) -> d
         amount_unit=params.get("amount_unit", "auto"),
     )
     if not result.committed:
-        message = (
-            Msg(
-                "{n} rows were rejected; nothing was written (all-or-nothing).",
-                n=len(result.rejected),
-            )
-            if result.rejected and result.mode == "all"
-            else Msg("The file has no valid row; nothing was written.")
+        raise import_jobs.refused(
+            result.as_dict(), rejected=len(result.rejected), all_or_nothing=result.mode == "all"
         )
-        refused = InvalidInput({}, message=message)
-        refused.details = result.as_dict()  # the job page lists every rejected row
-        raise refused
     return result.as_dict()
 
 

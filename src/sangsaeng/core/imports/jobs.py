@@ -16,6 +16,19 @@ IMPORT_ORGS = "import.organizations"
 IMPORT_LINKS = "import.links"
 
 
+def refused(details: dict, *, rejected: int, all_or_nothing: bool) -> InvalidInput:
+    """The error an import job fails with when it wrote nothing; the job page lists ``details``
+    (every rejected row)."""
+    message = (
+        Msg("{n} rows were rejected; nothing was written (all-or-nothing).", n=rejected)
+        if rejected and all_or_nothing
+        else Msg("The file has no valid row; nothing was written.")
+    )
+    error = InvalidInput({}, message=message)
+    error.details = details
+    return error
+
+
 def _run(importer, session: Session, actor: Actor, params: dict, report: Reporter) -> dict:
     report(1, gettext("Reading the file."))
     data = files.read_for_job(session, actor, files.current_storage(), params["file_id"])
@@ -35,15 +48,7 @@ def _run(importer, session: Session, actor: Actor, params: dict, report: Reporte
         session, actor, table, mode=params.get("mode", "all"), mapping=mapping, progress=progress
     )
     if not result.committed:
-        refused = InvalidInput(
-            {},
-            message=Msg(
-                "{n} rows were rejected; nothing was written (all-or-nothing).",
-                n=len(result.rejected),
-            ),
-        )
-        refused.details = result.as_dict()  # the job page lists every rejected row
-        raise refused
+        raise refused(result.as_dict(), rejected=len(result.rejected), all_or_nothing=True)
     return result.as_dict()
 
 

@@ -79,6 +79,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from sangsaeng.factory.engine.problems import N_, InputProblems, row_list
+
 MIN_OBS = 4  # fewer periods than this are no series to forecast
 MIN_TRAIN = 8  # the shortest training set a cross-validation window may have
 INTERMITTENT_ADI = 1.32  # Syntetos, Boylan & Croston (2005): ADI cut-off for intermittent demand
@@ -98,20 +100,8 @@ WINDOW_AVERAGE = "SeasonalWindowAverage"
 HOLIDAY = "holiday_days"
 
 
-def N_(msgid: str) -> str:
-    return msgid
-
-
-class ForecastError(ValueError):
-    def __init__(self, problems: list[tuple[str, dict]]):
-        self.problems = problems
-        super().__init__("; ".join(msgid.format(**params) for msgid, params in problems))
-
-
-def _rows(mask: np.ndarray, first_row: int) -> str:
-    found = np.flatnonzero(mask)
-    shown = ", ".join(str(i + first_row) for i in found[:10])
-    return shown + (f" (+{len(found) - 10})" if len(found) > 10 else "")
+class ForecastError(InputProblems):
+    pass
 
 
 def _names(values: Sequence[str]) -> str:
@@ -157,7 +147,7 @@ def prepare(
         problems.append(
             (
                 N_("Rows {rows}: '{column}' is empty."),
-                {"rows": _rows(blank_id.to_numpy(), first_row), "column": id_col},
+                {"rows": row_list(blank_id.to_numpy(), first_row), "column": id_col},
             )
         )
     times = _dates(frame[time_col])
@@ -166,7 +156,7 @@ def prepare(
         problems.append(
             (
                 N_("Rows {rows}: '{column}' is not a date."),
-                {"rows": _rows(bad, first_row), "column": time_col},
+                {"rows": row_list(bad, first_row), "column": time_col},
             )
         )
     raw = frame[value_col]
@@ -176,7 +166,7 @@ def prepare(
         problems.append(
             (
                 N_("Rows {rows}: '{column}' is empty or not a number."),
-                {"rows": _rows(bad, first_row), "column": value_col},
+                {"rows": row_list(bad, first_row), "column": value_col},
             )
         )
     negative = (values < 0).to_numpy()
@@ -184,7 +174,7 @@ def prepare(
         problems.append(
             (
                 N_("Rows {rows}: '{column}' is negative."),
-                {"rows": _rows(negative, first_row), "column": value_col},
+                {"rows": row_list(negative, first_row), "column": value_col},
             )
         )
     if problems:
@@ -232,7 +222,7 @@ def prepare(
                             "Rows {rows}: '{column}' is not on the {freq} calendar; sum the "
                             "lines per period or give another frequency."
                         ),
-                        {"rows": _rows(off, first_row), "column": time_col, "freq": freq},
+                        {"rows": row_list(off, first_row), "column": time_col, "freq": freq},
                     )
                 ]
             )
@@ -242,7 +232,7 @@ def prepare(
                 [
                     (
                         N_("Rows {rows}: the same series and period appear more than once."),
-                        {"rows": _rows(duplicated, first_row)},
+                        {"rows": row_list(duplicated, first_row)},
                     )
                 ]
             )

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from sangsaeng.factory.engine.problems import N_, InputProblems, row_list
+
 # Our column → the headers it is read from (Korean, English).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "machine": ("설비", "기계", "machine", "equipment"),
@@ -62,20 +64,8 @@ _BREAKDOWN = ("고장", "breakdown", "failure", "파손", "수리")
 _SETUP = ("셋업", "준비", "교체", "금형", "setup", "changeover", "조정", "adjust")
 
 
-def N_(msgid: str) -> str:
-    return msgid
-
-
-class OeeError(ValueError):
-    def __init__(self, problems: list[tuple[str, dict]]):
-        self.problems = problems
-        super().__init__("; ".join(msgid.format(**params) for msgid, params in problems))
-
-
-def _rows(mask: np.ndarray, first_row: int) -> str:
-    found = np.flatnonzero(mask)
-    shown = ", ".join(str(i + first_row) for i in found[:10])
-    return shown + (f" (+{len(found) - 10})" if len(found) > 10 else "")
+class OeeError(InputProblems):
+    pass
 
 
 def reason_kind(reason: str) -> str:
@@ -113,7 +103,7 @@ def prepare(frame: pd.DataFrame, *, first_row: int = 2) -> pd.DataFrame:
             problems.append(
                 (
                     N_("Rows {rows}: '{column}' is empty or not a number."),
-                    {"rows": _rows(bad, first_row), "column": lookup[key]},
+                    {"rows": row_list(bad, first_row), "column": lookup[key]},
                 )
             )
         values = values.fillna(0.0)
@@ -122,7 +112,7 @@ def prepare(frame: pd.DataFrame, *, first_row: int = 2) -> pd.DataFrame:
             problems.append(
                 (
                     N_("Rows {rows}: '{column}' is negative."),
-                    {"rows": _rows(negative, first_row), "column": lookup[key]},
+                    {"rows": row_list(negative, first_row), "column": lookup[key]},
                 )
             )
         out[key] = values.astype(float)
@@ -135,7 +125,7 @@ def prepare(frame: pd.DataFrame, *, first_row: int = 2) -> pd.DataFrame:
             problems.append(
                 (
                     N_("Rows {rows}: '{column}' is not a date."),
-                    {"rows": _rows(bad, first_row), "column": lookup["date"]},
+                    {"rows": row_list(bad, first_row), "column": lookup["date"]},
                 )
             )
         out["day"] = dates.dt.strftime("%Y-%m-%d")
@@ -148,7 +138,7 @@ def prepare(frame: pd.DataFrame, *, first_row: int = 2) -> pd.DataFrame:
         problems.append(
             (
                 N_("Rows {rows}: more good units than units produced."),
-                {"rows": _rows(over, first_row)},
+                {"rows": row_list(over, first_row)},
             )
         )
     stopped = (out["downtime_minutes"] > out["planned_minutes"]).to_numpy()
@@ -156,7 +146,7 @@ def prepare(frame: pd.DataFrame, *, first_row: int = 2) -> pd.DataFrame:
         problems.append(
             (
                 N_("Rows {rows}: downtime longer than the planned time."),
-                {"rows": _rows(stopped, first_row)},
+                {"rows": row_list(stopped, first_row)},
             )
         )
     rejects = (out["startup_rejects"] > out["total_count"] - out["good_count"]).to_numpy()
@@ -164,7 +154,7 @@ def prepare(frame: pd.DataFrame, *, first_row: int = 2) -> pd.DataFrame:
         problems.append(
             (
                 N_("Rows {rows}: more start-up rejects than rejected units."),
-                {"rows": _rows(rejects, first_row)},
+                {"rows": row_list(rejects, first_row)},
             )
         )
     if problems:

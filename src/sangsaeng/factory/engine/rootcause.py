@@ -50,6 +50,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 from sangsaeng.factory.engine import rootcause_effects as fx
+from sangsaeng.factory.engine.problems import N_
 from sangsaeng.factory.engine.rootcause_columns import (
     TOP_CATEGORIES,
     Factor,
@@ -59,10 +60,6 @@ from sangsaeng.factory.engine.rootcause_columns import (
 )
 
 __all__ = ["RootCauseError", "RootCauseModel", "analyse", "explain", "fit"]
-
-
-def N_(msgid: str) -> str:
-    return msgid
 
 
 Progress = Callable[[int, int], None]

@@ -32,10 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-
-def N_(msgid: str) -> str:
-    return msgid
-
+from sangsaeng.factory.engine.problems import N_, InputProblems
 
 MIN_ROWS = 30
 MIN_EACH_CLASS = 5
@@ -74,13 +71,12 @@ GOOD_WORDS = frozenset(
 _DATE_LIKE = re.compile(r"^\d{4}[-./]\d{1,2}[-./]\d{1,2}")
 
 
-class RootCauseError(ValueError):
-    """Input the analysis cannot run on: English msgids with their parameters."""
+class RootCauseError(InputProblems):
+    """Input the analysis cannot run on; ``excluded`` says why each column was left out."""
 
     def __init__(self, problems: list[tuple[str, dict]], excluded: list[dict] | None = None):
-        self.problems = problems
+        super().__init__(problems)
         self.excluded = excluded or []
-        super().__init__("; ".join(msgid.format(**params) for msgid, params in problems))
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,8 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from sangsaeng.factory.engine.problems import N_
 from sangsaeng.factory.engine.rootcause_columns import HOUR, Factor, Label
-
-
-def N_(msgid: str) -> str:
-    return msgid
-
 
 Z95 = 1.959963984540054
 

@@ -19,10 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-
-def N_(msgid: str) -> str:
-    return msgid
-
+from sangsaeng.factory.engine.problems import N_, InputProblems
 
 CHARTS: tuple[str, ...] = ("xbar-r", "xbar-s", "imr", "p", "np", "c", "u")
 VARIABLE_CHARTS = ("xbar-r", "xbar-s", "imr")
@@ -51,12 +48,8 @@ RULES: dict[int, str] = {
 }
 
 
-class SpcError(ValueError):
-    """Data a chart cannot be drawn from: English msgids with their parameters."""
-
-    def __init__(self, problems: list[tuple[str, dict]]):
-        self.problems = problems
-        super().__init__("; ".join(msgid.format(**params) for msgid, params in problems))
+class SpcError(InputProblems):
+    """Data a chart cannot be drawn from."""
 
 
 def c4(n: int) -> float:
