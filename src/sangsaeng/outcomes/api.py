@@ -4,6 +4,7 @@ by id in the value's ``evidence``."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from fastapi import APIRouter, Query, status
@@ -12,9 +13,12 @@ from sqlalchemy import select
 from sangsaeng.core.i18n import gettext
 from sangsaeng.core.web.deps import CurrentActor, SessionDep
 from sangsaeng.outcomes import comparison as comparisons
-from sangsaeng.outcomes import queue, service, views
+from sangsaeng.outcomes import measured, queue, service, views
 from sangsaeng.outcomes.models import KpiMeasurement
 from sangsaeng.outcomes.schemas import (
+    AutoOfferOut,
+    AutoReportIn,
+    AutoValueOut,
     ComparisonOut,
     MeasurementIn,
     MeasurementOut,
@@ -95,6 +99,71 @@ def report(project_id: int, body: MeasurementIn, db: SessionDep, actor: CurrentA
         evidence=tuple(body.evidence),
     )
     return MeasurementOut(**_out(service.report(db, actor, project_id, values)))
+
+
+def auto_out(auto: measured.AutoValue) -> AutoValueOut:
+    m = auto.measurement
+    return AutoValueOut(
+        kpi_code=auto.kpi_code,
+        value=auto.value,
+        unit=auto.unit,
+        interval=list(auto.interval) if auto.interval else None,
+        interval_method=m.interval_method,
+        period_start=m.period[0],
+        period_end=m.period[1],
+        n=m.n,
+        numerator=m.numerator,
+        denominator=m.denominator,
+        basis=m.basis,
+        datasets=[{"id": d.id, "name": d.name, "kind": d.kind} for d in m.datasets],
+        covered=list(m.covered) if m.covered else None,
+        warnings=list(m.warnings),
+        method=m.method,
+        query=m.query,
+    )
+
+
+@router.get("/projects/{project_id}/kpis/auto/offers", response_model=list[AutoOfferOut])
+def auto_offers(project_id: int, db: SessionDep, actor: CurrentActor):
+    """The KPIs that can be measured from the company's factory datasets the caller may read,
+    with each dataset's days."""
+    return [AutoOfferOut(**vars(o)) for o in measured.offers(db, actor, project_id)]
+
+
+@router.get("/projects/{project_id}/kpis/auto", response_model=AutoValueOut)
+def auto_value(
+    project_id: int,
+    db: SessionDep,
+    actor: CurrentActor,
+    kpi_code: str = Query(max_length=40),
+    period_start: date = Query(),
+    period_end: date = Query(),
+    dataset_id: int | None = Query(default=None, ge=1),
+):
+    """The KPI measured from the company's factory data, with its provenance (not stored)."""
+    found = measured.measure(db, actor, project_id, kpi_code, period_start, period_end, dataset_id)
+    return auto_out(found)
+
+
+@router.post(
+    "/projects/{project_id}/kpis/auto",
+    response_model=MeasurementOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def auto_report(project_id: int, body: AutoReportIn, db: SessionDep, actor: CurrentActor):
+    """Record the value measured now, with the source "auto" and its provenance as evidence."""
+    values = service.Report(
+        kpi_code=body.kpi_code,
+        stage=body.stage,
+        period_start=body.period_start,
+        period_end=body.period_end,
+        value=0.0,  # measured on the server
+        unit="",
+        year_no=body.year_no,
+        evidence=tuple(body.evidence),
+    )
+    stored = measured.report(db, actor, project_id, values, dataset_id=body.dataset_id)
+    return MeasurementOut(**_out(stored))
 
 
 @router.post("/kpi-measurements/{measurement_id}/verify", response_model=MeasurementOut)

@@ -18,7 +18,7 @@ from sangsaeng.core.reference.catalogue import kpi_catalogue
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
 from sangsaeng.core.web.forms import field_errors, see_other, spreadsheet_response
 from sangsaeng.core.web.templating import register_template_dir, render
-from sangsaeng.outcomes import evidence, queue, service, views
+from sangsaeng.outcomes import evidence, measured, queue, service, views
 from sangsaeng.programs import project_service as projects
 
 register_template_dir(Path(__file__).parent / "templates")
@@ -82,9 +82,14 @@ def _project_page(
     errors: dict | None = None,
     message: str | None = None,
     status_code: int = 200,
+    auto: measured.AutoValue | None = None,
 ):
     view = views.project_kpis(db, actor, project_id)
     context = {
+        "offers": measured.offers(db, actor, project_id)
+        if view.is_company or view.is_manager
+        else [],
+        "auto": auto,
         "v": view,
         "p": view.project,
         "notice": notice,
@@ -118,6 +123,7 @@ async def report(request: Request, db: SessionDep, actor: CurrentActor, project_
         if isinstance(u, UploadFile) and u.filename
     ]
     storage = request.app.state.storage
+    auto = _text(form, "auto") == "1"
     try:
         parsed = views.parse_report(values)
         with db.begin_nested():
@@ -126,11 +132,19 @@ async def report(request: Request, db: SessionDep, actor: CurrentActor, project_
                 for name, data in uploads
             ]
             parsed = views.parse_report(values, tuple(stored))
-            service.report(db, actor, project_id, parsed)
+            if auto:  # measured again here: the number in the form is not trusted
+                dataset_id = views.parse_dataset_id(_text(form, "dataset_id"))
+                measured.report(
+                    db, actor, project_id, parsed, dataset_id=dataset_id, storage=storage
+                )
+            else:
+                service.report(db, actor, project_id, parsed)
     except (InvalidInput, Conflict) as exc:
         errors, message, status_code = _failure(exc)
         if "file" in errors:  # the upload itself refused (kind, size)
             errors["evidence"] = errors.pop("file")
+        if auto:
+            values.update(auto="1", dataset_id=_text(form, "dataset_id"))
         return _project_page(
             request,
             db,
@@ -143,6 +157,43 @@ async def report(request: Request, db: SessionDep, actor: CurrentActor, project_
             status_code=status_code,
         )
     return see_other(f"/projects/{project_id}/kpis?msg=reported#kpi-{parsed.kpi_code}")
+
+
+@router.post("/projects/{project_id}/kpis/auto", dependencies=[CsrfChecked])
+async def auto_fill(request: Request, db: SessionDep, actor: CurrentActor, project_id: int):
+    """The report form filled with the KPI measured from the company's factory data, its
+    provenance shown; nothing is stored until the value is reported."""
+    projects.get_project(db, actor, project_id)  # strangers learn nothing
+    form = await request.form()
+    values = {k: _text(form, k) for k in _FORM_FIELDS}
+    try:
+        period = views.parse_period(values)
+        dataset_id = views.parse_dataset_id(_text(form, "dataset_id"))
+        found = measured.measure(
+            db, actor, project_id, values["kpi_code"].strip(), *period, dataset_id
+        )
+    except (InvalidInput, Conflict) as exc:
+        errors, message, status_code = _failure(exc)
+        return _project_page(
+            request,
+            db,
+            actor,
+            project_id,
+            form="report",
+            values=values,
+            errors=errors,
+            message=message,
+            status_code=status_code,
+        )
+    dataset = found.measurement.datasets[0]
+    values.update(
+        value=f"{found.value:.{measured.DIGITS}f}".rstrip("0").rstrip("."),
+        unit=found.unit,
+        source=service.AUTO,
+        auto="1",
+        dataset_id=str(dataset.id),
+    )
+    return _project_page(request, db, actor, project_id, form="report", values=values, auto=found)
 
 
 def _decide(request, db, actor, project_id: int, measurement_id: int, action, done: str, values):

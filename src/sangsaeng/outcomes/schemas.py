@@ -84,3 +84,48 @@ class QueueOut(BaseModel):
     total: int
     page: int
     per_page: int
+
+
+class AutoReportIn(BaseModel):
+    """An auto-measured value to record: its number is measured on the server, never sent."""
+
+    kpi_code: str = Field(min_length=1, max_length=40)
+    stage: Literal["baseline", "completion", "follow_up"]
+    year_no: int | None = Field(default=None, ge=1, le=50)
+    period_start: date
+    period_end: date
+    dataset_id: int | None = Field(default=None, ge=1)  # default: the newest covering the period
+    evidence: list[str] = Field(default_factory=list, max_length=20)
+
+
+class DatasetRefOut(BaseModel):
+    id: int
+    name: str
+    kind: str
+
+
+class AutoValueOut(BaseModel):
+    kpi_code: str
+    value: float
+    unit: str
+    interval: list[float] | None  # 95 %, in the KPI's unit
+    interval_method: str
+    period_start: date
+    period_end: date
+    n: int  # records, lots or orders used
+    numerator: float
+    denominator: float
+    basis: str  # the kind of dataset measured from
+    datasets: list[DatasetRefOut]
+    covered: list[date] | None  # first and last day with rows in the period
+    warnings: list[str]
+    method: str
+    query: str  # DuckDB SQL over the dataset as the table ``rows``
+
+
+class AutoOfferOut(BaseModel):
+    kpi_code: str
+    dataset_id: int
+    dataset_name: str
+    period_start: date
+    period_end: date

@@ -34,6 +34,7 @@ from sangsaeng.outcomes.models import (
 from sangsaeng.programs import project_service as projects
 from sangsaeng.programs import service as programs
 
+AUTO = "auto"  # the source of values measured from the company's factory data
 EVIDENCE_PLACE = "kpi"  # where KPI evidence is uploaded (core files), read by evidence.py
 KPI_REPORT = "kpi_report"  # the follow-up kind a reported follow-up value files (programs)
 
@@ -93,10 +94,13 @@ def prepare(
     *,
     catalogue: dict[str, reference.Kpi] | None = None,
     standing: list[KpiMeasurement] | None = None,
+    measured: bool = False,
 ) -> KpiMeasurement:
     """Check one value of ``project`` with every rule and return it unsaved; raise InvalidInput
     with each field's reason when it is impossible. The form, the API and the sheet import all
-    come through here, so they accept and refuse the same values."""
+    come through here, so they accept and refuse the same values. ``measured``: the value was
+    measured from the company's factory data by ``outcomes.measured`` (the only way to the
+    source ``auto``), not typed."""
     if not (_is_company(actor, project) or _manages(session, actor, project)):
         raise Forbidden()
     kpi = (catalogue if catalogue is not None else kpi_catalogue(session)).get(values.kpi_code)
@@ -122,9 +126,11 @@ def prepare(
     )
     for field, (msgid, params) in verdict.refused.items():
         errors[field] = Msg(msgid, **params)
-    if (
+    if values.source == AUTO and not measured:
+        errors["source"] = Msg("Auto-measured values come only from the company's factory data.")
+    elif (
         values.source in SOURCES
-        and values.source != "self"
+        and values.source not in ("self", AUTO)
         and not _manages(session, actor, project)
     ):
         errors["source"] = Msg("Only the program office records values from other sources.")
@@ -158,10 +164,19 @@ def prepare(
     )
 
 
-def report(session: Session, actor: Actor, project_id: int, values: Report) -> KpiMeasurement:
-    """Record one value; refused (nothing stored) when impossible, flagged when suspicious."""
+def report(
+    session: Session,
+    actor: Actor,
+    project_id: int,
+    values: Report,
+    *,
+    measured: dict | None = None,
+) -> KpiMeasurement:
+    """Record one value; refused (nothing stored) when impossible, flagged when suspicious.
+    ``measured``: where an auto-measured value came from (datasets, query, method), for the
+    audit record; only ``outcomes.measured`` passes it."""
     project = projects.get_project(session, actor, project_id)
-    measurement = prepare(session, actor, project, values)
+    measurement = prepare(session, actor, project, values, measured=measured is not None)
     session.add(measurement)
     session.flush()
     audit(
@@ -171,7 +186,12 @@ def report(session: Session, actor: Actor, project_id: int, values: Report) -> K
         object_type="project",
         object_id=project.id,
         organization_id=project.organization_id,
-        details={"kpi": measurement.kpi_code, "stage": values.stage, "value": values.value},
+        details={
+            "kpi": measurement.kpi_code,
+            "stage": values.stage,
+            "value": values.value,
+            **({"measured": measured} if measured is not None else {}),
+        },
     )
     if measurement.stage == "follow_up":
         _close_kpi_follow_up(session, actor, project, measurement)

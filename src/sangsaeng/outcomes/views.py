@@ -273,6 +273,30 @@ def parse_number(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def parse_period(values: dict[str, str]) -> tuple[date, date]:
+    """The form's period; InvalidInput naming each date that cannot be read."""
+    errors: dict[str, Msg] = {}
+    dates = {}
+    for name in ("period_start", "period_end"):
+        try:
+            dates[name] = date.fromisoformat(values.get(name, "").strip())
+        except ValueError:
+            errors[name] = Msg("Enter a date.")
+    if errors:
+        raise InvalidInput(errors)
+    return dates["period_start"], dates["period_end"]
+
+
+def parse_dataset_id(text: str) -> int | None:
+    """The dataset an auto-measured value was measured from; blank: the newest covering it."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    if not (text.isdecimal() and text.isascii() and len(text) < 12):
+        raise InvalidInput({"dataset_id": Msg("Choose a listed value.")})
+    return int(text)
+
+
 def parse_report(values: dict[str, str], evidence: tuple[str, ...] = ()) -> service.Report:
     """The form's text as a ``Report``; InvalidInput with every field that cannot be read."""
     errors: dict[str, Msg] = {}
