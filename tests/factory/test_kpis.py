@@ -185,3 +185,33 @@ def test_only_the_sme_and_a_consented_operator_may_measure(db, world):
     db.commit()
     with pytest.raises(NotFound):
         kpis.measure(db, world.operator, world.sme_org_id, "defect_rate", *MARCH)
+
+
+OEE_CSV = (
+    "일자,설비,제품,계획시간(분),비가동시간(분),이상사이클타임(초),생산수량,양품수량\n"
+    "2026-03-02,M1,A,480,60,30,700,665\n"
+    "2026-03-03,M1,A,480,0,30,800,790\n"
+    "2026-03-04,M2,B,400,100,60,250,240\n"
+    "2026-03-05,M2,B,400,40,60,300,300\n"
+    "2026-03-06,M1,A,480,120,30,600,560\n"
+)
+
+
+def test_oee_and_productivity_by_hand_from_planned_time_and_ideal_cycle_times(db, world):
+    upload(db, world, OEE_CSV, "production")
+    found = kpis.measure(db, world.sme, world.sme_org_id, "oee", *MARCH)
+    # Ideal minutes of the good units: 665·0.5 + 790·0.5 + 240·1 + 300·1 + 560·0.5 = 1547.5;
+    # planned: 480 + 480 + 400 + 400 + 480 = 2240.
+    assert found.numerator == pytest.approx(1547.5) and found.denominator == 2240
+    assert found.value == pytest.approx(1547.5 / 2240 * 100) and found.unit == "%"
+    assert found.n == 5 and found.basis == "production"
+    assert found.extra["availability"] == pytest.approx((2240 - 320) / 2240)
+    assert found.extra["quality"] == pytest.approx(2555 / 2650)
+    low, high = found.interval
+    assert low < found.value < high
+    assert "records" in found.query
+    # Run hours where the file gives none: planned less downtime, 1920 minutes.
+    productivity = kpis.measure(db, world.sme, world.sme_org_id, "productivity", *MARCH)
+    assert productivity.value == pytest.approx(2555 / 32)
+    offered = {a.kpi for a in kpis.available(db, world.sme, world.sme_org_id)}
+    assert offered == {"defect_rate", "oee", "productivity"}

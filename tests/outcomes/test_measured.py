@@ -65,6 +65,8 @@ def test_the_value_offered_is_factory_s_and_is_recorded_with_its_provenance(db, 
     with pytest.raises(InvalidInput) as refused:  # labour hours are not in the data
         measured.measure(db, sme, project.id, "productivity", *MARCH)
     assert "kpi_code" in refused.value.fields
+    with pytest.raises(InvalidInput):  # no planned time, no calendar: no OEE, said so
+        measured.measure(db, sme, project.id, "oee", *MARCH)
     codes = {o.kpi_code for o in measured.offers(db, sme, project.id)}
     assert {"defect_rate", "defect_ppm"} <= codes and "productivity" not in codes
 

@@ -1,6 +1,7 @@
 """KPIs measured from an SME's own factory datasets for a chosen period: defect rate, OEE,
-on-time delivery and productivity — each with the numbers it is made of, an interval where one
-is honest, the dataset it came from and the SQL that made it, so a program office can check it.
+on-time delivery and productivity (good units per machine run hour) — each with the numbers it
+is made of, an interval where one is honest, the dataset it came from and the SQL that made it,
+so a program office can check it.
 
 Who may measure: whoever may read the datasets (the SME's members, or a program operator the
 SME consented a dataset to); everyone else learns nothing (404). Outcomes calls this module to
@@ -9,7 +10,6 @@ offer auto-measured values; nothing here knows about Outcomes.
 
 from __future__ import annotations
 
-import importlib
 import math
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +24,7 @@ from sangsaeng.core.policy import Actor
 from sangsaeng.factory import datasets
 from sangsaeng.factory.engine.rootcause_columns import DEFECT_WORDS
 from sangsaeng.factory.models import DONE, INSPECTION, ORDERS, PRODUCTION, FactoryDataset
+from sangsaeng.factory.oee_data import dataset_oee
 
 DEFECT_RATE, OEE, ON_TIME, PRODUCTIVITY = "defect_rate", "oee", "on_time_delivery", "productivity"
 KPIS = (DEFECT_RATE, OEE, ON_TIME, PRODUCTIVITY)
@@ -435,43 +436,40 @@ def _productivity(dataset, start, end) -> dict:
     }
 
 
-def _oee_module():
-    try:
-        return importlib.import_module("sangsaeng.factory.oee_data")
-    except ModuleNotFoundError:
-        return None
-
-
 def _oee(session, dataset, start, end) -> dict:
-    module = _oee_module()
-    if module is None:
-        message = Msg("OEE cannot be measured yet.")
-        raise InvalidInput({"kpi": message}, message=message)
-    result = module.dataset_oee(session, dataset, by=(), start=start, end=end)
-    total = result["total"]
-    total = total[0] if isinstance(total, list) else total
-    if not total or total.get("oee") is None:
+    found = dataset_oee(session, dataset, by=("day",), start=start, end=end)
+    total = found["total"]
+    counts = found["missing_standards"]
+    used = int(counts["records"]) - int(counts["excluded"])
+    if total.get("oee") is None or not total["planned_minutes"] or used <= 0:
         raise _none_in_period(start, end)
-    planned = total.get("planned_minutes")
-    ideal = total.get("ideal_good_minutes")
-    n = total.get("records", total.get("n", 0))
+    # OEE = ideal time of the good units ÷ planned time: per day, the numerator is oee × planned.
+    planned = np.array([r["planned_minutes"] for r in found["rows"]], dtype=float)
+    ideal_good = np.array([(r["oee"] or 0.0) * r["planned_minutes"] for r in found["rows"]])
+    interval = bootstrap_ratio(ideal_good, planned)
     return {
         "value": float(total["oee"]) * 100,
-        "n": int(n or 0),
-        "numerator": float(ideal) if ideal is not None else float(total["oee"]),
-        "denominator": float(planned) if planned is not None else 1.0,
-        "interval": None,
+        "n": used,
+        "numerator": float(total["oee"] * total["planned_minutes"]),
+        "denominator": float(total["planned_minutes"]),
+        "interval": (interval[0] * 100, interval[1] * 100) if interval else None,
         "interval_method": gettext(
-            "No interval: OEE is a product of three ratios of the whole period's sums."
-        ),
-        "query": result.get("query", ""),
+            "Percentile bootstrap 95 % interval, resampling whole days ({draws} draws).",
+            draws=BOOTSTRAP_DRAWS,
+        )
+        if interval
+        else gettext("No interval: fewer than 5 days of data."),
+        "query": found["query"],
         "method": gettext(
-            "Availability × performance × quality over the period's production records, in %: "
-            "{method}",
-            method=str(result.get("method", "")),
+            "Ideal time of the good units ÷ planned time (minutes), in %, which equals "
+            "availability × performance × quality. {method}",
+            method=found["method"],
         ),
         "extra": {
-            k: total.get(k) for k in ("availability", "performance", "quality") if k in total
+            "availability": total["availability"],
+            "performance": total["performance"],
+            "quality": total["quality"],
+            "excluded_records": int(counts["excluded"]),
         },
     }
 
@@ -528,14 +526,13 @@ def measure(
 def available(session: Session, actor: Actor, organization_id: int) -> list[Available]:
     """Which KPIs can be measured from which of the organization's datasets, for periods within
     each dataset's days; newest dataset first."""
-    oee_ready = _oee_module() is not None
     out = []
     for dataset in _readable(session, actor, organization_id):
         days = _days(dataset)
         if days is None:
             continue
         for kpi in KPIS:
-            if dataset.kind not in SOURCES[kpi] or (kpi == OEE and not oee_ready):
+            if dataset.kind not in SOURCES[kpi]:
                 continue
             out.append(
                 Available(kpi, UNITS[kpi], dataset.id, dataset.name, dataset.kind, days[0], days[1])
