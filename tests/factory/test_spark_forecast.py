@@ -11,7 +11,7 @@ import pytest
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="Spark needs Java")
 
-MASTER = "local[2]"
+MASTER = "local[2]"  # the session of tests/factory/conftest.py
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +35,6 @@ def series() -> pd.DataFrame:
         ],
         ignore_index=True,
     )
-
-
-@pytest.fixture(scope="module")
-def spark_session():
-    from sangsaeng.factory.spark import spark_session
-
-    session = spark_session(MASTER)
-    yield session
-    session.stop()
-    spark_session.cache_clear()
 
 
 def test_spark_gives_the_embedded_models_and_forecasts(series, spark_session):

@@ -74,6 +74,8 @@ class DuckRunner:
         self.connection.execute(f"SET threads TO {int(threads)}")
         self.connection.read_parquet(str(path)).create_view("rows")
 
+    day = "CAST(date AS DATE)"
+
     def columns(self) -> set[str]:
         return {row[0] for row in self.connection.execute("DESCRIBE rows").fetchall()}
 
@@ -110,14 +112,17 @@ def _day(value: date | str | None, field: str) -> date | None:
         raise InvalidInput({field: Msg("Enter a date (YYYY-MM-DD).")}) from exc
 
 
-def records_sql(columns: set[str], start: date | None, end: date | None) -> str:
-    """The records as the OEE needs them: text keys with "" for blanks, the day, numbers (the
-    optional minutes and rejects 0 when blank), whatever the file lacks filled with NULL."""
+def records_sql(
+    columns: set[str], start: date | None, end: date | None, day: str = "CAST(date AS DATE)"
+) -> str:
+    """The records as the OEE needs them: text keys with "" for blanks, the day (``day``: the
+    expression that reads it), numbers (the optional minutes and rejects 0 when blank), whatever
+    the file lacks filled with NULL."""
     parts = []
     for name in _TEXT:
         source = f"CAST({name} AS STRING)" if name in columns else "CAST(NULL AS STRING)"
         parts.append(f"coalesce({source}, '') AS {name}")
-    parts.append("CAST(date AS DATE) AS day")
+    parts.append(f"{day} AS day")
     for name in _NUMBERS:
         source = f"CAST({name} AS DOUBLE)" if name in columns else "CAST(NULL AS DOUBLE)"
         parts.append(
@@ -127,9 +132,9 @@ def records_sql(columns: set[str], start: date | None, end: date | None) -> str:
         )
     where = []
     if start:
-        where.append(f"CAST(date AS DATE) >= DATE '{start.isoformat()}'")
+        where.append(f"{day} >= DATE '{start.isoformat()}'")
     if end:
-        where.append(f"CAST(date AS DATE) <= DATE '{end.isoformat()}'")
+        where.append(f"{day} <= DATE '{end.isoformat()}'")
     clause = f"\nWHERE {' AND '.join(where)}" if where else ""
     return "SELECT " + ",\n       ".join(parts) + "\nFROM rows" + clause
 
@@ -315,7 +320,7 @@ def oee_from_parquet(
 
 
 def _compute(runner, shifts, cycle_times, keys, start, end) -> dict:
-    records = records_sql(runner.columns(), start, end)
+    records = records_sql(runner.columns(), start, end, runner.day)
     runner.view("records", records)
     probe = runner.sql(PROBE_SQL).iloc[0]
     n_records = int(probe["n"] or 0)

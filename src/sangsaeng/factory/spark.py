@@ -1,5 +1,9 @@
 """Factory analyses on Apache Spark, for when ``SANGSAENG_SPARK_MASTER`` is set.
 
+OEE: ``oee_on_spark(path, shifts, cycle_times, master, **kwargs)`` runs ``oee_data``'s queries
+(the records view, the standards' group sums and the main aggregation, same SQL text) on Spark
+SQL over the same Parquet file, so the rows, losses and reports are the embedded path's.
+
 Demand forecasts: ``forecast_on_spark(series, master, **kwargs)`` runs exactly the embedded
 ``engine.forecast.forecast`` — same plans, candidates, cross-validation, selection by CV MASE,
 intervals and result — but statsforecast's two heavy calls (cross-validation and the final
@@ -86,3 +90,51 @@ def forecast_many(series: pd.DataFrame, **kwargs) -> dict:
     if master:
         return forecast_on_spark(series, master, **kwargs)
     return forecast(series, **kwargs)
+
+
+class SparkSqlRunner:
+    """``oee_data``'s SQL on Spark: the Parquet file as the view ``rows``, in a session of its
+    own (temporary views and settings are per session; the cluster and its start-up are shared)."""
+
+    def __init__(self, session, path):
+        self.session = session.newSession()
+        # pandas writes nanosecond timestamps, which Spark reads only as longs
+        self.session.conf.set("spark.sql.legacy.parquet.nanosAsLong", "true")
+        self.session.conf.set("spark.sql.session.timeZone", "UTC")
+        frame = self.session.read.parquet(str(path))
+        frame.createOrReplaceTempView("rows")
+        self._columns = set(frame.columns)
+        kind = dict(frame.dtypes).get("date", "")
+        # nanoseconds since the epoch → the day (no time zone: the file's dates are wall-clock)
+        self.day = (
+            "date_from_unix_date(CAST(floor(date / 86400000000000D) AS INT))"
+            if kind == "bigint"
+            else "CAST(date AS DATE)"
+        )
+
+    def columns(self) -> set[str]:
+        return self._columns
+
+    def view(self, name: str, sql: str) -> None:
+        self.session.sql(sql).createOrReplaceTempView(name)
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        self.session.createDataFrame(frame).createOrReplaceTempView(name)
+
+    def sql(self, sql: str) -> pd.DataFrame:
+        return self.session.sql(sql).toPandas()
+
+    def close(self) -> None:
+        for name in ("rows", "records", "std_planned", "std_cycle"):
+            self.session.catalog.dropTempView(name)
+
+
+def oee_on_spark(path, shifts, cycle_times, master: str, **kwargs) -> dict:
+    """``oee_data.oee_from_parquet`` with its queries on the Spark cluster at ``master``."""
+    from sangsaeng.factory.oee_data import oee_from_parquet
+
+    runner = SparkSqlRunner(spark_session(master), path)
+    try:
+        return oee_from_parquet(path, shifts, cycle_times, runner=runner, **kwargs)
+    finally:
+        runner.close()
