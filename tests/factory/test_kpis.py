@@ -150,7 +150,8 @@ def test_the_dataset_is_chosen_or_refused_with_a_reason(db, world):
     with pytest.raises(InvalidInput):
         kpis.measure(db, world.sme, world.sme_org_id, "revenue", *MARCH)
     offered = {(a.kpi, a.dataset_id) for a in kpis.available(db, world.sme, world.sme_org_id)}
-    assert {("defect_rate", production.id), ("productivity", production.id)} <= offered
+    # No planned times in the file and no shift calendar: OEE is not offered.
+    assert offered == {("defect_rate", production.id), ("productivity", production.id)}
     assert not any(
         a.kpi == "on_time_delivery" for a in kpis.available(db, world.sme, world.sme_org_id)
     )

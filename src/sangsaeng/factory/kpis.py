@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sangsaeng.core.errors import InvalidInput, NotFound
 from sangsaeng.core.i18n import Msg, gettext
 from sangsaeng.core.policy import Actor
-from sangsaeng.factory import datasets
+from sangsaeng.factory import datasets, standards
 from sangsaeng.factory.engine.rootcause_columns import DEFECT_WORDS
 from sangsaeng.factory.models import DONE, INSPECTION, ORDERS, PRODUCTION, FactoryDataset
 from sangsaeng.factory.oee_data import dataset_oee
@@ -527,12 +527,19 @@ def available(session: Session, actor: Actor, organization_id: int) -> list[Avai
     """Which KPIs can be measured from which of the organization's datasets, for periods within
     each dataset's days; newest dataset first."""
     out = []
+    has_calendar = bool(standards.calendar_of(session, organization_id))
+    has_cycles = bool(standards.cycle_times_of(session, organization_id))
     for dataset in _readable(session, actor, organization_id):
         days = _days(dataset)
         if days is None:
             continue
+        # OEE needs planned and ideal cycle times: from the file, or the SME's standards.
+        given = dataset.columns or {}
+        oee_ready = ("planned_minutes" in given or has_calendar) and (
+            "ideal_cycle_seconds" in given or has_cycles
+        )
         for kpi in KPIS:
-            if dataset.kind not in SOURCES[kpi]:
+            if dataset.kind not in SOURCES[kpi] or (kpi == OEE and not oee_ready):
                 continue
             out.append(
                 Available(kpi, UNITS[kpi], dataset.id, dataset.name, dataset.kind, days[0], days[1])
