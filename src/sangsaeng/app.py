@@ -29,6 +29,7 @@ from sangsaeng.core.web import pages as shell_pages
 from sangsaeng.core.web.middleware import WebShellMiddleware
 from sangsaeng.core.web.templating import build_templates
 from sangsaeng.db import make_engine, make_session_factory
+from sangsaeng.factory import pages as factory_pages
 from sangsaeng.impact import api as impact_api
 from sangsaeng.impact import pages as impact_pages
 from sangsaeng.impact import panel_pages as impact_panel_pages
@@ -114,6 +115,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         impact_panel_pages.api,
         impact_pages.router,
         impact_api.router,
+        factory_pages.router,
+        factory_pages.api,
     ):
         app.include_router(router)
     errors.install(app)

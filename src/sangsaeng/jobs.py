@@ -86,6 +86,9 @@ def register_tasks(huey: Huey, settings: Settings | None = None, factory=None) -
     from sangsaeng.factory import datasets as factory_datasets
 
     factory_datasets.register()
+    from sangsaeng.factory import analyses as factory_analyses
+
+    factory_analyses.register()
 
     @huey.task(name="jobs.execute")
     def run_job(job_id: str) -> str | None:

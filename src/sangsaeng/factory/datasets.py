@@ -121,6 +121,47 @@ def read_frame(dataset: FactoryDataset) -> pd.DataFrame:
     return query(dataset, "SELECT * FROM rows")
 
 
+def summarise(dataset: FactoryDataset) -> list[dict]:
+    """Per column: its type, how many values are present, distinct values and, for numbers and
+    dates, the range and (numbers) the mean — DuckDB's SUMMARIZE over the whole file."""
+    frame = query(dataset, "SUMMARIZE rows")
+    out = []
+    for row in frame.itertuples(index=False):
+        numeric = row.column_type in ("DOUBLE", "FLOAT", "BIGINT", "INTEGER")
+        present = round(row.count * (1 - float(row.null_percentage) / 100))
+        out.append(
+            {
+                "column": row.column_name,
+                "type": "number" if numeric else str(row.column_type).lower(),
+                "present": present,
+                "distinct": int(row.approx_unique),
+                "min": None if row.min is None else str(row.min)[:40],
+                "max": None if row.max is None else str(row.max)[:40],
+                "mean": float(row.avg) if numeric and row.avg is not None else None,
+            }
+        )
+    return out
+
+
+def delete_dataset(session: Session, actor: Actor, dataset_id: int) -> None:
+    """The SME removes its data: the row (its consents and analyses go with it) and the file."""
+    dataset = get_owned(session, actor, dataset_id)
+    path = dataset_path(dataset) if dataset.storage_key else None
+    record(
+        session,
+        actor,
+        "factory.dataset_delete",
+        object_type="factory_dataset",
+        object_id=dataset.id,
+        organization_id=dataset.organization_id,
+        details={"kind": dataset.kind, "rows": dataset.n_rows, "name": dataset.name},
+    )
+    session.delete(dataset)
+    session.flush()
+    if path is not None:
+        path.unlink(missing_ok=True)  # after the row is gone: a failed flush keeps both
+
+
 # --- who may do what ----------
 
 
@@ -189,7 +230,7 @@ def ensure_can_upload(session: Session, actor: Actor) -> list[Organization]:
     return [o for o in orgs if o is not None]
 
 
-def _upload_org(session: Session, actor: Actor, organization_id: int | None) -> int:
+def upload_org(session: Session, actor: Actor, organization_id: int | None) -> int:
     orgs = ensure_can_upload(session, actor)
     if organization_id is None:
         return orgs[0].id
@@ -524,6 +565,14 @@ def read_upload(data: bytes, filename: str, encoding: str = "auto") -> tuple[pd.
 # --- the import ----------
 
 
+def template_rows(kind: str) -> tuple[list[str], list[list]]:
+    """Our headers of one kind (Korean, required ones marked *) and a row saying which are."""
+    fields = schema.FIELDS[kind]
+    headers = [f.column.label_ko for f in fields]
+    note = [gettext("required") if f.column.required else "" for f in fields]
+    return headers, [note]
+
+
 def clean_name(name: str, kind: str) -> str:
     text = " ".join(str(name or "").split())
     if len(text) > 200:
@@ -555,7 +604,7 @@ def import_dataset(
 ) -> DatasetImportResult:
     """Check every row; store the good ones as Parquet (``all``: only when none is bad)."""
     kind = check_kind(kind)
-    org_id = _upload_org(session, actor, organization_id)
+    org_id = upload_org(session, actor, organization_id)
     name = clean_name(name, kind)
     mode = mode if mode in ("all", "good") else "all"
     headers = [str(h) for h in frame.columns]
@@ -648,7 +697,7 @@ def run_job(session: Session, actor: Actor, params: dict, report: Reporter) -> d
         raise import_jobs.refused(
             result.as_dict(), rejected=result.rejected_rows, all_or_nothing=result.mode == "all"
         )
-    return result.as_dict()
+    return {**result.as_dict(), "link": f"/factory/datasets/{result.dataset_id}"}
 
 
 def register() -> None:

@@ -114,6 +114,95 @@
           line: { color: "#a33", dash: "dash", width: 1 } }]
       }, CONFIG);
     },
+    pareto: function (el, chart) {
+      // Losses largest first, with the cumulative share on the right axis.
+      window.Plotly.newPlot(el, [
+        { type: "bar", x: chart.x, y: chart.y, marker: { color: "#1f5fa8" }, name: chart.axis,
+          hovertemplate: "%{x}: %{y:,.0f}<extra></extra>" },
+        { type: "scatter", mode: "lines+markers", x: chart.x, y: chart.cum, yaxis: "y2",
+          line: { color: "#c0392b" }, name: "%", hovertemplate: "%{y:.1f}%<extra></extra>" }
+      ], {
+        margin: { t: 10, r: 50, b: 60, l: 60 }, height: 300, font: FONT, showlegend: false,
+        yaxis: { rangemode: "tozero", title: { text: chart.axis } },
+        yaxis2: { overlaying: "y", side: "right", range: [0, 105], ticksuffix: "%" }
+      }, CONFIG);
+    },
+    lines: function (el, chart) {
+      // Several series over dates (OEE and its factors by day).
+      var colours = ["#1f5fa8", "#2e8b57", "#d08c00", "#8e44ad"];
+      var traces = chart.series.map(function (s, i) {
+        return { type: "scatter", mode: "lines", x: chart.x, y: s.values, name: s.name,
+          line: { color: colours[i % colours.length], width: i === 0 ? 2.5 : 1.2 },
+          hovertemplate: "%{x}: %{y:.1f}" + (chart.percent ? "%" : "") + "<extra>" + s.name + "</extra>" };
+      });
+      window.Plotly.newPlot(el, traces, {
+        margin: { t: 10, r: 16, b: 40, l: 50 }, height: 300, font: FONT,
+        legend: { orientation: "h", y: -0.2 }, xaxis: { type: "date" },
+        yaxis: chart.percent ? { ticksuffix: "%", rangemode: "tozero" } : { rangemode: "tozero" }
+      }, CONFIG);
+    },
+    control: function (el, chart) {
+      // A control chart: points, centre line and limits (steps when they vary), violations in red.
+      var flagged = chart.flagged.map(function (i) { return chart.x[i]; });
+      var flaggedY = chart.flagged.map(function (i) { return chart.y[i]; });
+      var traces = [
+        { type: "scatter", mode: "lines+markers", x: chart.x, y: chart.y, name: chart.title,
+          line: { color: "#1f5fa8", width: 1.2 }, marker: { size: 5 },
+          hovertemplate: "%{x}: %{y:.4g}<extra></extra>" },
+        { type: "scatter", mode: "lines", x: chart.x, y: chart.center, name: "CL",
+          line: { color: "#2e8b57", width: 1, shape: "hv" }, hoverinfo: "skip" },
+        { type: "scatter", mode: "lines", x: chart.x, y: chart.ucl, name: "UCL",
+          line: { color: "#c0392b", width: 1, dash: "dash", shape: "hv" }, hoverinfo: "skip" },
+        { type: "scatter", mode: "lines", x: chart.x, y: chart.lcl, name: "LCL",
+          line: { color: "#c0392b", width: 1, dash: "dash", shape: "hv" }, hoverinfo: "skip" },
+        { type: "scatter", mode: "markers", x: flagged, y: flaggedY, name: "!",
+          marker: { color: "#c0392b", size: 10, symbol: "circle-open", line: { width: 2 } },
+          hoverinfo: "skip" }
+      ];
+      var shapes = [];
+      if (chart.baseline && chart.baseline[1] < chart.x.length) {
+        var edge = chart.x[chart.baseline[1] - 1];
+        shapes.push({ type: "line", xref: "x", yref: "paper", x0: edge, x1: edge, y0: 0, y1: 1,
+          line: { color: "#667", dash: "dot", width: 1 } });
+      }
+      window.Plotly.newPlot(el, traces, {
+        margin: { t: 10, r: 16, b: 60, l: 60 }, height: 320, font: FONT, showlegend: false,
+        xaxis: { type: "category", automargin: true, nticks: 20 }, shapes: shapes
+      }, CONFIG);
+    },
+    fan: function (el, chart) {
+      // History, then the forecast with its 95 % and 80 % bands.
+      var band = function (lo, hi, colour, name) {
+        return [
+          { type: "scatter", mode: "lines", x: chart.x, y: hi, line: { width: 0 }, hoverinfo: "skip", showlegend: false },
+          { type: "scatter", mode: "lines", x: chart.x, y: lo, line: { width: 0 }, fill: "tonexty",
+            fillcolor: colour, name: name, hoverinfo: "skip" }
+        ];
+      };
+      var traces = [
+        { type: "scatter", mode: "lines", x: chart.hx, y: chart.hy, name: chart.names[0],
+          line: { color: "#333", width: 1.5 }, hovertemplate: "%{x}: %{y:,.1f}<extra></extra>" }
+      ].concat(band(chart.lo95, chart.hi95, "rgba(31,95,168,0.15)", chart.names[3]),
+        band(chart.lo80, chart.hi80, "rgba(31,95,168,0.3)", chart.names[2]), [
+        { type: "scatter", mode: "lines+markers", x: chart.x, y: chart.mean, name: chart.names[1],
+          line: { color: "#1f5fa8", width: 2 }, hovertemplate: "%{x}: %{y:,.1f}<extra></extra>" }
+      ]);
+      window.Plotly.newPlot(el, traces, {
+        margin: { t: 10, r: 16, b: 40, l: 60 }, height: 320, font: FONT,
+        legend: { orientation: "h", y: -0.2 }, xaxis: { type: "date" }, yaxis: { rangemode: "tozero" }
+      }, CONFIG);
+    },
+    profile: function (el, chart) {
+      // Defect rate in ten quantile bins of a parameter; rows per bin in the hover.
+      window.Plotly.newPlot(el, [{
+        type: "bar", x: chart.x, y: chart.y, customdata: chart.n, marker: { color: "#1f5fa8" },
+        hovertemplate: "%{x}: %{y:.2f}% (n = %{customdata:,})<extra></extra>"
+      }], {
+        margin: { t: 10, r: 16, b: 70, l: 60 }, height: 300, font: FONT,
+        xaxis: { type: "category", automargin: true },
+        yaxis: { rangemode: "tozero", ticksuffix: "%", title: { text: chart.axis } }
+      }, CONFIG);
+    },
     line: function (el, chart) {
       window.Plotly.newPlot(el, [{ type: "scatter", mode: "lines+markers", x: chart.x, y: chart.y,
         name: chart.name, line: { color: "#1f5fa8" } }], {
