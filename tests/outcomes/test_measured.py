@@ -201,6 +201,7 @@ def test_the_api_gives_and_records_the_auto_measured_value(db, setup, client):
     assert data["value"] == pytest.approx(expected.value) and data["query"] == expected.query
     assert data["datasets"] == [{"id": dataset_id, "name": "생산실적 2026", "kind": "production"}]
     assert data["n"] == 3 and (data["numerator"], data["denominator"]) == (20, 350)
+    assert data["interval"] == pytest.approx(list(expected.interval)) and data["details"] == {}
     assert client.get(base, params=query, headers=operator).status_code == 404
     assert client.get(base, params=query, headers=stranger).status_code == 404
     assert client.get(f"{base}/offers", headers=operator).json() == []

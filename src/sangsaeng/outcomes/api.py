@@ -118,6 +118,7 @@ def auto_out(auto: measured.AutoValue) -> AutoValueOut:
         datasets=[{"id": d.id, "name": d.name, "kind": d.kind} for d in m.datasets],
         covered=list(m.covered) if m.covered else None,
         warnings=list(m.warnings),
+        details=dict(m.extra),
         method=m.method,
         query=m.query,
     )

@@ -119,6 +119,9 @@ class AutoValueOut(BaseModel):
     datasets: list[DatasetRefOut]
     covered: list[date] | None  # first and last day with rows in the period
     warnings: list[str]
+    # By KPI: on-time delivery's open past-due orders and orders without a due date, OEE's
+    # availability, performance, quality and records left out, productivity's days.
+    details: dict[str, float | int | None]
     method: str
     query: str  # DuckDB SQL over the dataset as the table ``rows``
 
