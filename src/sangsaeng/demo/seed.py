@@ -15,6 +15,7 @@ from sangsaeng.core.models import Membership, Organization, SupplierLink, User, 
 from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.db import transaction
 from sangsaeng.demo.diagnoses import generate_diagnoses
+from sangsaeng.demo.factory_seed import seed_factory
 from sangsaeng.demo.generator import generate
 from sangsaeng.demo.impact import seed_impact
 from sangsaeng.demo.outcomes import seed_outcomes
@@ -55,10 +56,13 @@ def seed_database(
     console: Console | None = None,
     storage: LocalStorage | None = None,
     programs: bool = True,
+    factory_data: bool = True,
 ) -> dict:
     """``storage``: where application documents go (the installation's file storage when
-    none is given); ``programs``: also seed the support programs (demo/programs.py), which
-    tests about other parts of the demo may leave out for speed."""
+    none is given; factory datasets go to the ``factory`` folder beside it); ``programs``: also
+    seed the support programs (demo/programs.py), which tests about other parts of the demo may
+    leave out for speed; ``factory_data``: with the programs, also the factory datasets of
+    three of their companies (demo/factory_seed.py)."""
     world = generate(seed=seed, sme_count=sme_count)
     # The SME demo login belongs to a tier-2 supplier of the steel sponsor: its dashboard then
     # shows a supply chain above it.
@@ -118,15 +122,16 @@ def seed_database(
                 session.add(Membership(user_id=user.id, organization_id=ids[key], role=role))
             logins.append({"email": email, "roles": list(roles)})
         session.flush()
-        seeded = outcomes = impact = None
+        seeded = outcomes = impact = factory_seeded = None
         if programs:
+            storage = storage or _installation_storage()
             task = progress.add_task("demo programs", total=None)
             seeded = seed_programs(
                 session,
                 world=world,
                 org_ids=ids,
                 diagnoses=diagnoses,
-                storage=storage or _installation_storage(),
+                storage=storage,
                 seed=seed,
                 featured=sme_key,
                 advance=lambda n: progress.advance(task, n),
@@ -135,6 +140,22 @@ def seed_database(
                 session, program_ids=seeded.program_ids, seed=seed, featured_org=ids[sme_key]
             )
             impact = seed_impact(session, program_ids=seeded.program_ids, seed=seed)
+            if factory_data:
+                task = progress.add_task("demo factory data", total=3)
+                factory_seeded = seed_factory(
+                    session,
+                    program_ids=seeded.program_ids,
+                    featured_org=ids[sme_key],
+                    storage=storage,
+                    password_hash=password_hash,
+                    seed=seed,
+                    advance=lambda n: progress.advance(task, n),
+                )
+                logins += [
+                    {"email": c["login"], "roles": ["sme"]}
+                    for c in factory_seeded.companies
+                    if c["login"] not in {login["email"] for login in logins}
+                ]
     kinds: dict[str, int] = {}
     for spec in world.orgs:
         kinds[spec.kind] = kinds.get(spec.kind, 0) + 1
@@ -150,6 +171,7 @@ def seed_database(
         "programs": seeded.summary() if seeded else None,
         "outcomes": outcomes.summary() if outcomes else None,
         "impact": impact.summary() if impact else None,
+        "factory": factory_seeded.summary() if factory_seeded else None,
     }
 
 
@@ -177,5 +199,11 @@ def describe(summary: dict) -> str:
         text += (
             f"; firm-year panel {panel['years'][0]}–{panel['years'][1]}: {panel['firms']} firms "
             f"({panel['participants']} participants), {panel['rows']} rows"
+        )
+    if summary.get("factory"):
+        factory = summary["factory"]
+        text += (
+            f"; factory datasets of {len(factory['companies'])} companies "
+            f"({factory['rows']} rows, {factory['period'][0]}–{factory['period'][1]})"
         )
     return text + "; `sangsaeng demo logins` lists the logins."
