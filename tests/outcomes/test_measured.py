@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from sangsaeng.core.audit.models import AuditEvent
-from sangsaeng.core.errors import InvalidInput, NotFound
+from sangsaeng.core.errors import InvalidInput
 from sangsaeng.core.files import service as files
 from sangsaeng.core.files.models import StoredFile
 from sangsaeng.core.models import User
@@ -100,30 +100,6 @@ def test_the_value_offered_is_factory_s_and_is_recorded_with_its_provenance(db, 
         assert "source" in refused.value.fields
 
 
-def test_an_operator_sees_auto_measured_values_only_under_consent(db, setup):
-    world, project, sme, dataset_id = setup
-    operator = world.operator
-    with pytest.raises(NotFound):
-        measured.measure(db, operator, project.id, "defect_rate", *MARCH)
-    with pytest.raises(NotFound):
-        measured.report(db, operator, project.id, report("defect_rate", "baseline", MARCH))
-    assert measured.offers(db, operator, project.id) == []
-    with pytest.raises(NotFound):  # a stranger does not even see the project
-        measured.measure(db, world.sme_actors[1], project.id, "defect_rate", *MARCH)
-    consent = datasets.grant_consent(db, sme, dataset_id, world.program.id)
-    db.commit()
-    seen = measured.measure(db, operator, project.id, "defect_rate", *MARCH)
-    assert seen.value == pytest.approx(
-        kpis.measure(db, sme, project.organization_id, "defect_rate", *MARCH).value
-    )
-    with pytest.raises(NotFound):
-        measured.measure(db, world.other_operator, project.id, "defect_rate", *MARCH)
-    datasets.revoke_consent(db, sme, dataset_id, consent.id)
-    db.commit()
-    with pytest.raises(NotFound):
-        measured.measure(db, operator, project.id, "defect_rate", *MARCH)
-
-
 def _browser(db, make_client, actor):
     cookie, csrf = session_cookie(db, db.get(User, actor.user_id))
     db.commit()
@@ -187,6 +163,7 @@ def test_the_api_gives_and_records_the_auto_measured_value(db, setup, client):
     company = bearer(api_token(db, db.get(User, sme.user_id)))
     operator = bearer(api_token(db, db.get(User, world.operator.user_id)))
     stranger = bearer(api_token(db, db.get(User, world.sme_actors[1].user_id)))
+    other_operator = bearer(api_token(db, db.get(User, world.other_operator.user_id)))
     db.commit()
     base = f"/api/v1/projects/{project.id}/kpis/auto"
     query = {"kpi_code": "defect_rate", "period_start": "2026-03-02", "period_end": "2026-03-31"}
@@ -215,6 +192,15 @@ def test_the_api_gives_and_records_the_auto_measured_value(db, setup, client):
         "period_end": "2026-06-02",
     } in offers
     assert client.post(base, json=body, headers=operator).status_code == 404
+    # Under the company's consent the program's operator sees the same value; revoked, nothing.
+    consent = datasets.grant_consent(db, sme, dataset_id, world.program.id)
+    db.commit()
+    seen = client.get(base, params=query, headers=operator)
+    assert seen.status_code == 200 and seen.json()["value"] == data["value"]
+    assert client.get(base, params=query, headers=other_operator).status_code == 404
+    datasets.revoke_consent(db, sme, dataset_id, consent.id)
+    db.commit()
+    assert client.get(base, params=query, headers=operator).status_code == 404
     sent = client.post(base, json=body, headers=company)
     assert sent.status_code == 201, sent.text
     assert (sent.json()["source"], sent.json()["value"]) == ("auto", round(expected.value, 6))
