@@ -1,9 +1,9 @@
 """KPIs measured from an SME's own datasets, on both databases, against values computed by hand
 on small fixtures: defect rate (from production records, or from inspections when there are
 none), on-time delivery (undelivered past-due orders count as late), productivity per run hour
-with a day bootstrap, Wilson intervals checked against statsmodels; the dataset chosen, the
-query shown, a partial period warned, and who may measure — the SME, a consented operator while
-consent stands, nobody else (404)."""
+with a day bootstrap, OEE from planned and ideal cycle times, Wilson intervals checked against
+statsmodels; the dataset chosen, the query shown, a partial period warned, and who may measure
+— the SME, a consented operator while consent stands, nobody else (404)."""
 
 from __future__ import annotations
 
