@@ -59,6 +59,9 @@ class World:
     panel_o: int = 0  # O's firm-year panel of A, B and D, O's program sponsored by S (_panel_of_o)
     program_s: int = 0  # that program of O sponsored by S (_panel_of_o)
     study_o: int = 0  # O's operator's impact study of program_s on panel_o (_study_of_o)
+    dataset_a: int = 0  # A's production records, consented to O through program_p (_factory_of_a)
+    consent_a: int = 0  # that consent
+    analysis_a: int = 0  # an OEE analysis of dataset_a by sme_a
 
 
 def build_world(db: Session, storage=None, with_assessments: bool = False) -> World:
@@ -310,6 +313,36 @@ def _panel_of_o(db: Session, world: World) -> None:
     db.commit()
 
 
+FACTORY_CSV = (
+    "일자,설비,제품,생산수량,양품수량,계획시간(분),비가동시간(분),이상사이클타임(초)\n"
+    "2026-03-02,M1,브래킷,700,665,480,60,30\n"
+    "2026-03-03,M2,하우징,800,790,480,0,30\n"
+)
+
+
+def _factory_of_a(db: Session, world: World) -> None:
+    """A production dataset of A consented to O's operator through a program of O that A applied
+    to (its id replaces program_p), and an OEE analysis of it (it runs at commit)."""
+    from sangsaeng.factory import analyses, datasets
+    from sangsaeng.programs import service as programs
+    from sangsaeng.programs.models import Application
+    from tests.programs.lifecycle import program_values
+
+    operator = accounts.load_actor(db, world.users["operator"])
+    program = programs.create_program(db, operator, world.orgs["O"].id, program_values())
+    db.add(
+        Application(program_id=program.id, organization_id=world.orgs["A"].id, status="submitted")
+    )
+    world.program_p = program.id  # A takes part in it (its application is submitted)
+    sme = accounts.load_actor(db, world.users["sme_a"])
+    frame, _ = datasets.read_upload(FACTORY_CSV.encode(), "records.csv")
+    dataset_id = datasets.import_dataset(db, sme, frame, kind="production").dataset_id
+    world.dataset_a = dataset_id
+    world.consent_a = datasets.grant_consent(db, sme, dataset_id, program.id).id
+    world.analysis_a = analyses.create_analysis(db, sme, dataset_id, "oee", {}).id
+    db.commit()
+
+
 def _study_of_o(db: Session, world: World) -> None:
     """An impact study of program_s on panel_o by O's operator (it runs at commit and fails:
     the program has no participants). S, the program's sponsor, sees it too."""
@@ -472,6 +505,8 @@ PROJECT_PATHS = (
     "/kpi-measurements",
 )
 PROJECT_A = {"sme_b": 404, "eval_a": 404, "sponsor_s": 404}
+AUTO_A = {**PROJECT_A, "operator": 404, "admin": 404}
+AUTO_QUERY = {"kpi_code": "defect_rate", "period_start": "2026-03-01", "period_end": "2026-03-31"}
 PROJECT_A_MANAGE = {**PROJECT_A, "sme_a": 403}
 COMPANY_A = {**PROJECT_A, "operator": 403, "admin": 403}
 REPORTED_A = {**COMPANY_A, "sme_a": 409}  # kickoff_a is already reported
@@ -1527,6 +1562,30 @@ ROUTES = [
         body=lambda w: {"status": "reported", "reason": "증빙의 기간이 다릅니다."},
     ),
     Route("GET", "/api/v1/projects/{project_id}/kpis", PROJECT_A, params=project_a),
+    # Auto-measured KPI values: A has no factory dataset here, so its member is told so (422);
+    # the operator has no consent, so for it no measurement exists (404).
+    Route("GET", "/api/v1/projects/{project_id}/kpis/auto/offers", PROJECT_A, params=project_a),
+    Route(
+        "GET",
+        "/api/v1/projects/{project_id}/kpis/auto",
+        {**AUTO_A, "sme_a": 422},
+        params=project_a,
+        query=lambda w: dict(AUTO_QUERY),
+    ),
+    Route(
+        "POST",
+        "/api/v1/projects/{project_id}/kpis/auto",
+        {**AUTO_A, "sme_a": 422},
+        params=project_a,
+        body=lambda w: {**AUTO_QUERY, "stage": "baseline"},
+    ),
+    Route(
+        "POST",
+        "/projects/{project_id}/kpis/auto",
+        {**AUTO_A, "sme_a": 422},
+        params=project_a,
+        body=lambda w: {**AUTO_QUERY, "stage": "baseline"},
+    ),
     Route(
         "POST",
         "/api/v1/projects/{project_id}/kpis",
@@ -1768,6 +1827,116 @@ ROUTES += [
     Route("GET", "/api/v1/impact/studies/{study_id}", STUDY_O, params=study_o),
 ]
 
+# Factory data: uploads by SMEs only (their own organizations); dataset_a is A's, consented to
+# O's operator (who reads it and runs analyses but does not manage it); to everyone else it does
+# not exist. The import routes use file_a (sme_a's file).
+FACTORY_UPLOAD = {"eval_a": 403, "sponsor_s": 403, "operator": 403, "admin": 403}
+FACTORY_FILE_A = {**FACTORY_UPLOAD, "sme_b": 404}
+DATASET_A = {"sme_b": 404, "eval_a": 404, "sponsor_s": 404, "admin": 404}
+DATASET_A_OWN = {**DATASET_A, "operator": 403}
+
+
+def dataset_a(w: World) -> dict:
+    return {"dataset_id": w.dataset_a}
+
+
+def analysis_a(w: World) -> dict:
+    return {"analysis_id": w.analysis_a}
+
+
+def file_a_import(w: World) -> dict:
+    return {"file_id": w.file_a}
+
+
+ROUTES += [
+    Route("GET", "/factory", {}),
+    Route("GET", "/factory/datasets/new", FACTORY_UPLOAD),
+    Route(
+        "POST",
+        "/factory/datasets/new",
+        FACTORY_UPLOAD,
+        default=303,
+        upload=lambda w: {"kind": "production", "mode": "all"},
+    ),
+    Route(
+        "GET",
+        "/factory/datasets/template/{kind}.xlsx",
+        FACTORY_UPLOAD,
+        params=lambda w: {"kind": "orders"},
+    ),
+    Route("GET", "/factory/datasets/import/{file_id}", FACTORY_FILE_A, params=file_a_import),
+    Route(
+        "POST",
+        "/factory/datasets/import/{file_id}/commit",
+        FACTORY_FILE_A,
+        default=303,
+        params=file_a_import,
+        body=lambda w: {"kind": "production", "mode": "all"},
+    ),
+    Route(
+        "POST",
+        "/factory/datasets/import/{file_id}/template",
+        FACTORY_FILE_A,
+        default=303,
+        params=file_a_import,
+        body=lambda w: {"kind": "production", "name_template": "MES", "map_machine": "0"},
+    ),
+    Route("GET", "/factory/datasets/{dataset_id}", DATASET_A, params=dataset_a),
+    Route(
+        "POST",
+        "/factory/datasets/{dataset_id}/consents",
+        DATASET_A_OWN,
+        default=303,
+        params=dataset_a,
+        body=lambda w: {"program_id": str(w.program_p)},
+    ),
+    Route(
+        "POST",
+        "/factory/datasets/{dataset_id}/consents/{consent_id}/revoke",
+        DATASET_A_OWN,
+        default=303,
+        params=lambda w: {"dataset_id": w.dataset_a, "consent_id": w.consent_a},
+        body=lambda w: {},
+    ),
+    Route(
+        "POST",
+        "/factory/datasets/{dataset_id}/delete",
+        DATASET_A_OWN,
+        default=303,
+        params=dataset_a,
+        body=lambda w: {"confirm": "yes"},
+    ),
+    Route(
+        "GET",
+        "/factory/datasets/{dataset_id}/analyses/new",
+        DATASET_A,
+        params=dataset_a,
+        query=lambda w: {"kind": "oee"},
+    ),
+    Route(
+        "POST",
+        "/factory/datasets/{dataset_id}/analyses/new",
+        DATASET_A,
+        default=303,
+        params=dataset_a,
+        body=lambda w: {"kind": "spc", "chart": "p"},
+    ),
+    Route("GET", "/factory/analyses/{analysis_id}", DATASET_A, params=analysis_a),
+    Route("GET", "/factory/analyses/{analysis_id}/status", DATASET_A, params=analysis_a),
+    Route("GET", "/factory/analyses/{analysis_id}.xlsx", DATASET_A, params=analysis_a),
+    Route("GET", "/api/v1/factory/datasets", {}),
+    Route("GET", "/api/v1/factory/datasets/{dataset_id}", DATASET_A, params=dataset_a),
+    Route(
+        "POST",
+        "/api/v1/factory/datasets/{dataset_id}/analyses",
+        DATASET_A,
+        default=202,
+        params=dataset_a,
+        body=lambda w: {"kind": "oee", "by": ["machine", "day"]},
+    ),
+    Route("GET", "/api/v1/factory/analyses/{analysis_id}", DATASET_A, params=analysis_a),
+]
+
 
 def walk_routes(routes):
     """Every endpoint route, descending into included routers (FastAPI wraps them lazily)."""
@@ -1817,6 +1986,7 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
             "/documents",
             "/kpis/import",
             "/impact/panels",
+            "/factory",
         )
     )
     world = build_world(
@@ -1836,6 +2006,9 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
         _panel_of_o(db, world)
     if "/impact/studies/{study_id}" in route.path and not turned_away:
         _study_of_o(db, world)
+    factory_objects = "{dataset_id}" in route.path or "{analysis_id}" in route.path
+    if factory_objects and not turned_away:
+        _factory_of_a(db, world)
     client = make_client()
     headers: dict[str, str] = {}
     csrf = ""
