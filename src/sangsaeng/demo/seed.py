@@ -15,7 +15,7 @@ from sangsaeng.core.models import Membership, Organization, SupplierLink, User, 
 from sangsaeng.core.policy import SYSTEM_ACTOR
 from sangsaeng.db import transaction
 from sangsaeng.demo.diagnoses import generate_diagnoses
-from sangsaeng.demo.factory_seed import seed_factory
+from sangsaeng.demo.factory_seed import FACTORY_LOGINS, seed_factory
 from sangsaeng.demo.generator import generate
 from sangsaeng.demo.impact import seed_impact
 from sangsaeng.demo.outcomes import seed_outcomes
@@ -34,6 +34,8 @@ DEMO_LOGINS = (
     ("sme@demo.sangsaeng.kr", "정중소 (대표)", "@sme", ("sme",)),
     ("adviser@demo.sangsaeng.kr", "한자문 (자문위원)", "adviser-firm", ("adviser",)),
     ("evaluator@demo.sangsaeng.kr", "윤평가 (평가위원)", "evaluator-org", ("evaluator",)),
+    # Made with the factory data (demo/factory_seed.py): their companies come from the programs.
+    *((email, name, "@factory", ("sme",)) for email, name in FACTORY_LOGINS),
 )
 
 
@@ -114,6 +116,8 @@ def seed_database(
             progress.advance(task)
         logins = []
         for email, name, org_key, roles in DEMO_LOGINS:
+            if org_key == "@factory":
+                continue
             user = User(email=email, name=name, password_hash=password_hash)
             session.add(user)
             session.flush()
