@@ -10,13 +10,14 @@ them into a small relation of shares (one row per machine, day and shift lacking
 one per product and machine lacking a cycle time), and the main query joins it. Records that still
 lack a standard are left out of the figures and counted.
 
-The main query groups by the requested keys, the day, the downtime reason and whether the record
-could be used; everything returned (rows, total, trend, downtime reasons) is re-added from that
-small result.
+One query ranks the downtime reasons (which also tells the engine's loss kind of each reason);
+the main query sums the engine's terms per requested keys, day and whether the record could be
+used into a small table, from which the rows, the total and the daily trend are re-added.
 """
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -35,7 +36,7 @@ from sangsaeng.factory.engine.oee_standards import cycle_lookup, planned_groups,
 from sangsaeng.factory.models import FactoryDataset
 
 GROUPINGS = ("machine", "line", "shift", "day", "product", "week", "month")
-_FROM_DAY = {"week", "month"}  # derived from the day after the query
+_FROM_DAY = {"week", "month"}  # derived from the day when the sums are re-added
 _TEXT = ("machine", "line", "shift", "product", "downtime_reason")
 _NUMBERS = (
     "planned_minutes",
@@ -48,6 +49,7 @@ _NUMBERS = (
     "ideal_cycle_seconds",
 )
 _ZERO_IF_MISSING = ("downtime_minutes", "minor_stop_minutes", "startup_rejects")
+# The sums per group, and the engine's term each stands for.
 SUMS = (
     "n",
     "planned_minutes",
@@ -56,13 +58,7 @@ SUMS = (
     "ideal_good",
     "total_count",
     "good_count",
-    "downtime",
-    "stops",
-    "minor_stops",
-    "reduced_speed",
-    "startup_rejects",
-    "process_defects",
-    "over",
+    *(f"loss_{k}" for k in LOSSES),
 )
 
 
@@ -75,12 +71,18 @@ class DuckRunner:
         self.connection.read_parquet(str(path)).create_view("rows")
 
     day = "CAST(date AS DATE)"
+    day_text = "strftime(day, '%Y-%m-%d')"
+    week = "strftime(day, '%G-W%V')"  # ISO week, e.g. 2026-W10
+    month = "strftime(day, '%Y-%m')"
 
     def columns(self) -> set[str]:
         return {row[0] for row in self.connection.execute("DESCRIBE rows").fetchall()}
 
     def view(self, name: str, sql: str) -> None:
         self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {name} AS {sql}")
+
+    def table(self, name: str, sql: str) -> None:
+        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS {sql}")
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
         self.connection.register(name, frame)
@@ -161,9 +163,24 @@ WHERE ideal_cycle_seconds IS NULL
 GROUP BY product, machine"""
 
 
-def main_sql(keys: Sequence[str], *, fill_planned: bool, fill_ideal: bool) -> str:
-    """Per group of ``keys`` + day + downtime reason + usable: the sums of the engine's terms."""
-    group = list(dict.fromkeys([*keys, "day"]))
+REASONS_SQL = """SELECT downtime_reason AS reason,
+       sum(downtime_minutes) AS minutes,
+       count(*) AS stops
+FROM records
+WHERE downtime_minutes > 0
+GROUP BY downtime_reason"""
+
+
+def sums_sql(
+    keys: Sequence[str],
+    *,
+    fill_planned: bool,
+    fill_ideal: bool,
+    kinds: bool,
+) -> str:
+    """Per group of ``keys`` (with the day) and whether the record could be used: the sums of
+    the engine's terms. ``kinds``: join ``std_reason`` (reason → breakdown or setup)."""
+    group = list(dict.fromkeys([k for k in keys if k not in _FROM_DAY] + ["day"]))
     joins, planned, ideal = "", "r.planned_minutes", "r.ideal_cycle_seconds"
     if fill_planned:
         joins += (
@@ -177,27 +194,41 @@ def main_sql(keys: Sequence[str], *, fill_planned: bool, fill_ideal: bool) -> st
     if fill_ideal:
         joins += "\n  LEFT JOIN std_cycle c ON r.product = c.product AND r.machine = c.machine"
         ideal = "coalesce(r.ideal_cycle_seconds, c.seconds)"
+    kind = "k.kind"
+    if kinds:
+        joins += "\n  LEFT JOIN std_reason k ON r.downtime_reason = k.reason"
+    else:
+        kind = "CAST(NULL AS STRING)"
     share = f"CASE WHEN r.planned_minutes IS NULL THEN {planned} END" if fill_planned else "NULL"
+    planned_sql = (
+        """CASE WHEN given IS NOT NULL THEN given
+              WHEN share < downtime - 1e-9 THEN downtime
+              ELSE share END"""
+        if fill_planned
+        else "given"
+    )
+    raised = (
+        "CASE WHEN given IS NULL AND share < downtime - 1e-9 THEN 1 ELSE 0 END"
+        if fill_planned
+        else "0"
+    )
+    # with every standard given, every record is usable: a constant the optimiser folds away
+    ok = "(planned IS NOT NULL AND ideal IS NOT NULL)" if fill_planned or fill_ideal else "TRUE"
     inner = ", ".join(f"r.{k}" for k in group)
     outer = ", ".join(group)
-    # the keys are names from GROUPINGS (check_by), never the user's text
     return f"""WITH joined AS (
-  SELECT {inner}, r.downtime_reason AS reason, r.planned_minutes AS given, {share} AS share,
+  SELECT {inner}, {kind} AS kind, r.planned_minutes AS given, {share} AS share,
          r.downtime_minutes AS downtime, {ideal} / 60.0 AS ideal,
          r.total_count AS total, r.good_count AS good,
          r.minor_stop_minutes AS minor, r.startup_rejects AS startup
   FROM records r{joins}
 ), filled AS (
-  SELECT *,
-         CASE WHEN given IS NOT NULL THEN given
-              WHEN share < downtime - 1e-9 THEN downtime
-              ELSE share END AS planned,
-         CASE WHEN given IS NULL AND share < downtime - 1e-9 THEN 1 ELSE 0 END AS raised
+  SELECT *, {planned_sql} AS planned, {raised} AS raised
   FROM joined
 ), usable AS (
-  SELECT *, (planned IS NOT NULL AND ideal IS NOT NULL) AS ok FROM filled
+  SELECT *, {ok} AS ok FROM filled
 )
-SELECT {outer}, reason, ok,
+SELECT {outer}, ok,
        count(*) AS n,
        sum(planned) AS planned_minutes,
        sum(planned - downtime) AS run_minutes,
@@ -205,94 +236,92 @@ SELECT {outer}, reason, ok,
        sum(ideal * good) AS ideal_good,
        sum(total) AS total_count,
        sum(good) AS good_count,
-       sum(downtime) AS downtime,
-       sum(CASE WHEN downtime > 0 THEN 1 ELSE 0 END) AS stops,
-       sum(minor) AS minor_stops,
+       sum(CASE WHEN kind = 'breakdown' THEN downtime ELSE 0.0 END) AS loss_breakdown,
+       sum(CASE WHEN kind = 'setup' THEN downtime ELSE 0.0 END) AS loss_setup,
+       sum(CASE WHEN kind IS NULL THEN downtime ELSE 0.0 END) AS loss_other_stops,
+       sum(minor) AS loss_minor_stops,
        sum(CASE WHEN planned - downtime - ideal * total - minor > 0
-                THEN planned - downtime - ideal * total - minor ELSE 0.0 END) AS reduced_speed,
-       sum(ideal * startup) AS startup_rejects,
-       sum(ideal * (total - good - startup)) AS process_defects,
+                THEN planned - downtime - ideal * total - minor ELSE 0.0 END)
+           AS loss_reduced_speed,
+       sum(ideal * startup) AS loss_startup_rejects,
+       sum(ideal * (total - good - startup)) AS loss_process_defects,
        sum(raised) AS over
 FROM usable
-GROUP BY {outer}, reason, ok"""  # noqa: S608
+GROUP BY {outer}, ok"""  # noqa: S608 (keys are names from GROUPINGS, never the user's text)
 
 
-def _ratio(num: float, den: float) -> float | None:
-    return float(num / den) if den > 0 else None
+def rollup_sql(keys: Sequence[str], runner) -> str:
+    """The usable records' sums per ``keys`` from the ``sums`` table, in the keys' order."""
+    expressions = {
+        "day": f"{runner.day_text} AS day",
+        "week": f"{runner.week} AS week",
+        "month": f"{runner.month} AS month",
+    }
+    select = [expressions.get(k, k) for k in keys]
+    totals = ", ".join(f"sum({c}) AS {c}" for c in SUMS)
+    head = ", ".join([*select, totals])
+    if not keys:
+        return f"SELECT {head} FROM sums WHERE ok"  # noqa: S608
+    order = ", ".join(str(i + 1) for i in range(len(keys)))
+    return f"SELECT {head} FROM sums WHERE ok GROUP BY {order} ORDER BY {order}"  # noqa: S608
 
 
-def _rows(sums: pd.DataFrame, keys: Sequence[str]) -> list[dict]:
-    """The engine's ``oee_table`` rows from the query's sums (usable records only)."""
-    work = sums.loc[sums["ok"]].copy()
-    kinds = work["reason"].map(reason_kind)
-    for kind in ("breakdown", "setup", "other_stops"):
-        work[f"loss_{kind}"] = np.where(kinds == kind, work["downtime"], 0.0)
-    for loss in ("minor_stops", "reduced_speed", "startup_rejects", "process_defects"):
-        work[f"loss_{loss}"] = work[loss]
-    columns = [
-        "planned_minutes",
-        "run_minutes",
-        "ideal_total",
-        "ideal_good",
-        "total_count",
-        "good_count",
-        *(f"loss_{k}" for k in LOSSES),
+def _ratios(num: np.ndarray, den: np.ndarray) -> list[float | None]:
+    """``num ÷ den`` where ``den > 0``, else None (as the engine's ``_ratio``)."""
+    out = np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
+    return [None if x != x else x for x in out.tolist()]  # NaN is the one value ≠ itself
+
+
+def _rows(grouped: pd.DataFrame, keys: Sequence[str]) -> list[dict]:
+    """The engine's ``oee_table`` rows from one row of sums per group (built column-wise: a
+    year of machine-days is some 10⁵ rows, whose dicts the cyclic collector need not scan)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _build_rows(grouped, keys)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build_rows(grouped: pd.DataFrame, keys: Sequence[str]) -> list[dict]:
+    value = {c: grouped[c].fillna(0.0).to_numpy(dtype=float) for c in SUMS}
+    columns = {
+        "planned_minutes": value["planned_minutes"].tolist(),
+        "run_minutes": value["run_minutes"].tolist(),
+        "total_count": value["total_count"].tolist(),
+        "good_count": value["good_count"].tolist(),
+        "availability": _ratios(value["run_minutes"], value["planned_minutes"]),
+        "performance": _ratios(value["ideal_total"], value["run_minutes"]),
+        "quality": _ratios(value["good_count"], value["total_count"]),
+        "oee": _ratios(value["ideal_good"], value["planned_minutes"]),
+    }
+    losses = [
+        dict(zip(LOSSES, values, strict=True))
+        for values in zip(*(value[f"loss_{k}"].tolist() for k in LOSSES), strict=True)
     ]
-    if keys:
-        grouped = work.groupby(list(keys), sort=True)[columns].sum()
-    else:
-        grouped = work[columns].sum().to_frame().T
-    rows = []
-    for index, g in grouped.iterrows():
-        values = index if isinstance(index, tuple) else (index,)
-        rows.append(
-            {
-                **(dict(zip(keys, values, strict=True)) if keys else {}),
-                "planned_minutes": float(g["planned_minutes"]),
-                "run_minutes": float(g["run_minutes"]),
-                "total_count": float(g["total_count"]),
-                "good_count": float(g["good_count"]),
-                "availability": _ratio(g["run_minutes"], g["planned_minutes"]),
-                "performance": _ratio(g["ideal_total"], g["run_minutes"]),
-                "quality": _ratio(g["good_count"], g["total_count"]),
-                "oee": _ratio(g["ideal_good"], g["planned_minutes"]),
-                "losses": {k: float(g[f"loss_{k}"]) for k in LOSSES},
-            }
-        )
-    return rows
+    names = [*keys, *columns, "losses"]
+    lists = [*(grouped[k].astype(str).tolist() for k in keys), *columns.values(), losses]
+    return [dict(zip(names, values, strict=True)) for values in zip(*lists, strict=True)]
 
 
-def _downtime_reasons(sums: pd.DataFrame) -> list[dict]:
-    stopped = sums.loc[sums["downtime"] > 0]
-    if stopped.empty:
+def _downtime_reasons(reasons: pd.DataFrame) -> list[dict]:
+    """The engine's ``downtime_reasons`` from the reasons query."""
+    if reasons.empty:
         return []
-    totals = stopped.groupby("reason")[["downtime", "stops"]].sum()
-    totals = totals.sort_values(["downtime", "stops"], ascending=False, kind="stable")
-    whole = float(totals["downtime"].sum())
+    totals = reasons.sort_values("reason", kind="stable")
+    totals = totals.sort_values(["minutes", "stops"], ascending=False, kind="stable")
+    whole = float(totals["minutes"].sum())
     return [
         {
             "reason": reason or "-",
             "kind": reason_kind(reason),
-            "minutes": float(row["downtime"]),
-            "stops": int(row["stops"]),
-            "share": float(row["downtime"] / whole),
+            "minutes": float(minutes),
+            "stops": int(stops),
+            "share": float(minutes / whole),
         }
-        for reason, row in totals.iterrows()
+        for reason, minutes, stops in totals[["reason", "minutes", "stops"]].itertuples(index=False)
     ]
-
-
-def _with_periods(sums: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
-    days = pd.to_datetime(sums["day"])
-    sums["day"] = days.dt.strftime("%Y-%m-%d")
-    if "week" in keys:  # the ISO week, e.g. 2026-W10
-        iso = days.dt.isocalendar()
-        sums["week"] = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
-    if "month" in keys:
-        sums["month"] = days.dt.strftime("%Y-%m")
-    for key in SUMS:
-        sums[key] = sums[key].astype(float)
-    sums["ok"] = sums["ok"].astype(bool)
-    return sums
 
 
 def oee_from_parquet(
@@ -368,26 +397,39 @@ def _compute(runner, shifts, cycle_times, keys, start, end) -> dict:
             "-- std_cycle: the ideal cycle time of each product and machine lacking one, from:\n"
             + PAIRS_SQL
         )
-    base = [k for k in keys if k not in _FROM_DAY]
-    sql = main_sql(base, fill_planned=fill_planned, fill_ideal=fill_ideal)
-    queries.append(sql)
-    sums = _with_periods(runner.sql(sql), keys)
+    reasons = runner.sql(REASONS_SQL)
+    queries.append(
+        "-- the downtime reasons, and std_reason (their loss kinds), from:\n" + REASONS_SQL
+    )
+    kinds = pd.DataFrame({"reason": reasons["reason"].astype(str)})
+    kinds["kind"] = [reason_kind(r) for r in kinds["reason"]]
+    kinds = kinds.loc[kinds["kind"] != "other_stops"]
+    if not kinds.empty:
+        runner.register("std_reason", kinds.reset_index(drop=True))
+    sql = sums_sql(keys, fill_planned=fill_planned, fill_ideal=fill_ideal, kinds=not kinds.empty)
+    runner.table("sums", sql)
+    queries.append(f"CREATE TABLE sums AS\n{sql}")
+    rows_sql = rollup_sql(keys, runner)
+    queries.append(rows_sql)
+    counts = runner.sql(
+        "SELECT sum(CASE WHEN ok THEN 0 ELSE n END) AS excluded, sum(over) AS over FROM sums"
+    ).iloc[0]
     missing = report(
         groups,
         pairs,
-        over_calendar=int(sums["over"].sum()),
+        over_calendar=int(counts["over"] or 0),
         n_records=n_records,
     )
-    missing["excluded"] = int(sums.loc[~sums["ok"], "n"].sum())
+    missing["excluded"] = int(counts["excluded"] or 0)
     trend = [
         {k: r[k] for k in ("day", "oee", "availability", "performance", "quality")}
-        for r in _rows(sums, ["day"])
+        for r in _rows(runner.sql(rollup_sql(["day"], runner)), ["day"])
     ]
     used = n_records - missing["excluded"]
     return {
-        "rows": _rows(sums, keys),
-        "total": _rows(sums, [])[0],
-        "downtime_reasons": _downtime_reasons(sums),
+        "rows": _rows(runner.sql(rows_sql), keys),
+        "total": _rows(runner.sql(rollup_sql([], runner)), [])[0],
+        "downtime_reasons": _downtime_reasons(reasons),
         "trend": trend,
         "missing_standards": missing,
         "query": ";\n\n".join(queries) + ";",

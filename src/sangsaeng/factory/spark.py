@@ -104,6 +104,7 @@ class SparkSqlRunner:
         frame = self.session.read.parquet(str(path))
         frame.createOrReplaceTempView("rows")
         self._columns = set(frame.columns)
+        self._cached = []
         kind = dict(frame.dtypes).get("date", "")
         # nanoseconds since the epoch → the day (no time zone: the file's dates are wall-clock)
         self.day = (
@@ -112,11 +113,23 @@ class SparkSqlRunner:
             else "CAST(date AS DATE)"
         )
 
+    day_text = "date_format(day, 'yyyy-MM-dd')"
+    week = (  # ISO week, e.g. 2026-W10
+        "concat(CAST(extract(YEAROFWEEK FROM day) AS STRING), '-W', "
+        "lpad(CAST(weekofyear(day) AS STRING), 2, '0'))"
+    )
+    month = "date_format(day, 'yyyy-MM')"
+
     def columns(self) -> set[str]:
         return self._columns
 
     def view(self, name: str, sql: str) -> None:
         self.session.sql(sql).createOrReplaceTempView(name)
+
+    def table(self, name: str, sql: str) -> None:
+        frame = self.session.sql(sql).cache()
+        self._cached.append(frame)
+        frame.createOrReplaceTempView(name)
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
         self.session.createDataFrame(frame).createOrReplaceTempView(name)
@@ -125,7 +138,9 @@ class SparkSqlRunner:
         return self.session.sql(sql).toPandas()
 
     def close(self) -> None:
-        for name in ("rows", "records", "std_planned", "std_cycle"):
+        for frame in self._cached:
+            frame.unpersist()
+        for name in ("rows", "records", "std_planned", "std_cycle", "std_reason", "sums"):
             self.session.catalog.dropTempView(name)
 
 
