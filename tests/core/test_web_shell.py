@@ -257,6 +257,8 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     supplier = make_org(db)
     link(db, sponsor, supplier)
     admin = make_user(db, roles=[(sponsor, "admin"), (sponsor, "sponsor")])
+    # Factory data are read by their SME's own members only (not by administrators).
+    sme = make_user(db, roles=[(supplier, "sme")])
     other = make_user(db)
     api_token(db, admin)
     reset_raw, _reset = service.issue_password_reset(
@@ -322,10 +324,31 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     study = studies.create_study(
         db, load_actor(db, admin), program_ids=[program.id], panel_id=panel_id
     )
+    from sangsaeng.factory import analyses, datasets
+
+    records = (
+        "일자,설비,제품,생산수량,양품수량,계획시간(분),이상사이클타임(초)\n"
+        "2026-03-02,M1,A,10,9,60,30\n"
+    )
+    frame, _ = datasets.read_upload(records.encode(), "records.csv")
+    as_sme = load_actor(db, sme)
+    dataset_id = datasets.import_dataset(db, as_sme, frame, kind="production").dataset_id
+    analysis = analyses.create_analysis(db, as_sme, dataset_id, "oee", {})  # runs at commit
+    upload = files.store(
+        db,
+        as_sme,
+        app.state.storage,
+        data=records.encode(),
+        filename="records.csv",
+        place="import",
+        organization_id=supplier.id,
+    )
     db.commit()
     token_id = fresh(db).scalar(select(ApiToken.id))
     login(client, admin.email)
     anonymous = make_client()
+    sme_client = make_client()
+    login(sme_client, sme.email)
     params = {
         "org_id": sponsor.id,
         "supplier_id": supplier.id,
@@ -344,6 +367,9 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "assignment_id": assignment.id,
         "panel_id": panel_id,
         "study_id": study.id,
+        "dataset_id": dataset_id,
+        "analysis_id": analysis.id,
+        "kind": "production",
     }
 
     routes = get_routes(app)
@@ -355,8 +381,11 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     for route in routes:
         unknown = set(route.param_convertors) - params.keys()
         assert not unknown, f"add a value for {unknown} of {route.path}"
-        path = route.path_format.format(**{k: params[k] for k in route.param_convertors})
-        for who, browser in (("admin", client), ("anonymous", anonymous)):
+        factory = "/factory" in route.path
+        values = {**params, "file_id": upload.id} if factory else params
+        path = route.path_format.format(**{k: values[k] for k in route.param_convertors})
+        signed_in = ("sme", sme_client) if factory else ("admin", client)
+        for who, browser in (signed_in, ("anonymous", anonymous)):
             response = browser.get(path)
             assert response.status_code < 500, (who, path, response.text[:500])
             visited[(who, route.path)] = response.status_code
@@ -373,7 +402,8 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     assert logged[: len(logged_before)] == logged_before
     assert {action for _id, action, _d in logged[len(logged_before) :]} <= _READ_EVENTS
     # The walk really reached the pages (not just login redirects).
-    assert {s for (who, _p), s in visited.items() if who == "admin"} <= {200, 303}
+    odd = {p: s for (who, p), s in visited.items() if who != "anonymous" and s not in (200, 303)}
+    assert odd == {"/api/v1/projects/{project_id}/kpis/auto": 422}  # it needs its query
     for path in (
         "/",
         "/orgs",
@@ -409,6 +439,20 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     ):
         assert visited[("admin", "/impact/studies" + path)] == 200, path
     assert visited[("admin", "/api/v1/impact/studies/{study_id}")] == 200
+    for path in (
+        "/factory",
+        "/factory/datasets/new",
+        "/factory/datasets/template/{kind}.xlsx",
+        "/factory/datasets/import/{file_id}",  # the preview: a dry run
+        "/factory/datasets/{dataset_id}",
+        "/factory/datasets/{dataset_id}/analyses/new",
+        "/factory/analyses/{analysis_id}",
+        "/factory/analyses/{analysis_id}/status",
+        "/factory/analyses/{analysis_id}.xlsx",
+        "/api/v1/factory/datasets/{dataset_id}",
+        "/api/v1/factory/analyses/{analysis_id}",
+    ):
+        assert visited[("sme", path)] == 200, path
 
 
 # ---------------------------------------------------------------- error pages and bodies
