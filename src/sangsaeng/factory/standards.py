@@ -71,6 +71,14 @@ def _own(session: Session, actor: Actor, model, object_id: int):
     return found
 
 
+def get_shift(session: Session, actor: Actor, shift_id: int) -> Shift:
+    return _own(session, actor, Shift, shift_id)
+
+
+def get_cycle_time(session: Session, actor: Actor, cycle_id: int) -> CycleTime:
+    return _own(session, actor, CycleTime, cycle_id)
+
+
 def _audit(session, actor, action: str, obj, details: dict) -> None:
     record(
         session,
@@ -240,6 +248,11 @@ def delete_shift(session: Session, actor: Actor, shift_id: int) -> None:
     session.flush()
 
 
+def shift_values(shift: Shift) -> dict:
+    """A shift as its form shows it."""
+    return {**_shift_details(shift), "break_minutes": str(shift.break_minutes)}
+
+
 def _shift_details(shift: Shift) -> dict:
     return {
         "name": shift.name,
@@ -311,6 +324,13 @@ def delete_cycle_time(session: Session, actor: Actor, cycle_id: int) -> None:
     _audit(session, actor, "factory.cycle_time_delete", cycle, _cycle_details(cycle))
     session.delete(cycle)
     session.flush()
+
+
+def cycle_values(cycle: CycleTime) -> dict:
+    """A cycle time as its form shows it (no trailing .0 on whole seconds)."""
+    seconds = cycle.ideal_cycle_seconds
+    text = str(int(seconds)) if float(seconds).is_integer() else f"{seconds:g}"
+    return {"product": cycle.product, "machine": cycle.machine, "ideal_cycle_seconds": text}
 
 
 def _cycle_details(cycle: CycleTime) -> dict:
