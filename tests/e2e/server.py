@@ -22,6 +22,7 @@ from rich.console import Console
 
 from sangsaeng.app import create_app
 from sangsaeng.cli import alembic_config
+from sangsaeng.core.files.service import LocalStorage
 from sangsaeng.db import make_engine, make_session_factory
 from sangsaeng.demo.seed import seed_database
 from sangsaeng.settings import Settings
@@ -80,6 +81,8 @@ def seeded_server(
             seed=seed,
             sme_count=sme_count,
             console=Console(quiet=True),
+            # Where the server reads files: documents, and factory datasets beside them.
+            storage=LocalStorage(tmp_dir / "data" / "files"),
         )
     finally:
         seed_engine.dispose()
