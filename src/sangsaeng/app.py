@@ -30,6 +30,7 @@ from sangsaeng.core.web.middleware import WebShellMiddleware
 from sangsaeng.core.web.templating import build_templates
 from sangsaeng.db import make_engine, make_session_factory
 from sangsaeng.factory import pages as factory_pages
+from sangsaeng.factory import standards_pages as factory_standards_pages
 from sangsaeng.impact import api as impact_api
 from sangsaeng.impact import pages as impact_pages
 from sangsaeng.impact import panel_pages as impact_panel_pages
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         impact_api.router,
         factory_pages.router,
         factory_pages.api,
+        factory_standards_pages.router,
     ):
         app.include_router(router)
     errors.install(app)

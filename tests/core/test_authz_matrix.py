@@ -62,6 +62,8 @@ class World:
     dataset_a: int = 0  # A's production records, consented to O through program_p (_factory_of_a)
     consent_a: int = 0  # that consent
     analysis_a: int = 0  # an OEE analysis of dataset_a by sme_a
+    shift_a: int = 0  # a shift of A's calendar (_standards_of_a)
+    cycle_a: int = 0  # an ideal cycle time of A
 
 
 def build_world(db: Session, storage=None, with_assessments: bool = False) -> World:
@@ -340,6 +342,17 @@ def _factory_of_a(db: Session, world: World) -> None:
     world.dataset_a = dataset_id
     world.consent_a = datasets.grant_consent(db, sme, dataset_id, program.id).id
     world.analysis_a = analyses.create_analysis(db, sme, dataset_id, "oee", {}).id
+    db.commit()
+
+
+def _standards_of_a(db: Session, world: World) -> None:
+    from sangsaeng.factory import standards
+
+    sme = accounts.load_actor(db, world.users["sme_a"])
+    shift = {"name": "주간", "starts": "08:00", "ends": "17:00", "break_minutes": "60"}
+    world.shift_a = standards.add_shift(db, sme, {**shift, "weekdays": "01234"}).id
+    cycle = {"product": "브래킷", "machine": "M1", "ideal_cycle_seconds": "30"}
+    world.cycle_a = standards.add_cycle_time(db, sme, cycle).id
     db.commit()
 
 
@@ -1836,6 +1849,20 @@ DATASET_A = {"sme_b": 404, "eval_a": 404, "sponsor_s": 404, "admin": 404}
 DATASET_A_OWN = {**DATASET_A, "operator": 403}
 
 
+STANDARD_A = {a: 404 for a in SIGNED_IN if a != "sme_a"}
+SHIFT_FORM = {"name": "주간", "starts": "08:00", "ends": "17:00", "break_minutes": "60",
+              "weekdays": "0"}  # fmt: skip
+CYCLE_FORM = {"product": "브래킷", "machine": "M1", "ideal_cycle_seconds": "30"}
+
+
+def shift_a(w: World) -> dict:
+    return {"shift_id": w.shift_a}
+
+
+def cycle_a(w: World) -> dict:
+    return {"cycle_id": w.cycle_a}
+
+
 def dataset_a(w: World) -> dict:
     return {"dataset_id": w.dataset_a}
 
@@ -1935,6 +1962,62 @@ ROUTES += [
         body=lambda w: {"kind": "oee", "by": ["machine", "day"]},
     ),
     Route("GET", "/api/v1/factory/analyses/{analysis_id}", DATASET_A, params=analysis_a),
+    # The OEE standards: each SME its own (others: 403 on the lists, 404 on A's shift_a/cycle_a).
+    Route("GET", "/factory/standards", FACTORY_UPLOAD),
+    Route(
+        "POST",
+        "/factory/standards/shifts",
+        FACTORY_UPLOAD,
+        default=303,
+        body=lambda w: {**SHIFT_FORM, "name": "야간"},
+    ),
+    Route("GET", "/factory/standards/shifts/{shift_id}", STANDARD_A, params=shift_a),
+    Route(
+        "POST",
+        "/factory/standards/shifts/{shift_id}",
+        STANDARD_A,
+        default=303,
+        params=shift_a,
+        body=lambda w: dict(SHIFT_FORM),
+    ),
+    Route(
+        "POST",
+        "/factory/standards/shifts/{shift_id}/delete",
+        STANDARD_A,
+        default=303,
+        params=shift_a,
+        body=lambda w: {},
+    ),
+    Route(
+        "POST",
+        "/factory/standards/cycle-times",
+        FACTORY_UPLOAD,
+        default=303,
+        body=lambda w: {**CYCLE_FORM, "product": "하우징"},
+    ),
+    Route(
+        "POST",
+        "/factory/standards/cycle-times/import",
+        {**FACTORY_UPLOAD, "sme_a": 422, "sme_b": 422},  # the upload lacks the columns
+        upload=lambda w: {},
+    ),
+    Route("GET", "/factory/standards/cycle-times/{cycle_id}", STANDARD_A, params=cycle_a),
+    Route(
+        "POST",
+        "/factory/standards/cycle-times/{cycle_id}",
+        STANDARD_A,
+        default=303,
+        params=cycle_a,
+        body=lambda w: {**CYCLE_FORM, "ideal_cycle_seconds": "28"},
+    ),
+    Route(
+        "POST",
+        "/factory/standards/cycle-times/{cycle_id}/delete",
+        STANDARD_A,
+        default=303,
+        params=cycle_a,
+        body=lambda w: {},
+    ),
 ]
 
 
@@ -2009,6 +2092,8 @@ def test_route_access(route: Route, actor: str, db, make_client, app):
     factory_objects = "{dataset_id}" in route.path or "{analysis_id}" in route.path
     if factory_objects and not turned_away:
         _factory_of_a(db, world)
+    if ("{shift_id}" in route.path or "{cycle_id}" in route.path) and not turned_away:
+        _standards_of_a(db, world)
     client = make_client()
     headers: dict[str, str] = {}
     csrf = ""

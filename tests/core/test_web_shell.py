@@ -334,6 +334,12 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
     as_sme = load_actor(db, sme)
     dataset_id = datasets.import_dataset(db, as_sme, frame, kind="production").dataset_id
     analysis = analyses.create_analysis(db, as_sme, dataset_id, "oee", {})  # runs at commit
+    from sangsaeng.factory import standards
+
+    shift = {"name": "주간", "starts": "08:00", "ends": "17:00", "weekdays": "01234"}
+    shift_id = standards.add_shift(db, as_sme, shift).id
+    cycle = {"product": "A", "machine": "M1", "ideal_cycle_seconds": "30"}
+    cycle_id = standards.add_cycle_time(db, as_sme, cycle).id
     upload = files.store(
         db,
         as_sme,
@@ -369,6 +375,8 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "study_id": study.id,
         "dataset_id": dataset_id,
         "analysis_id": analysis.id,
+        "shift_id": shift_id,
+        "cycle_id": cycle_id,
         "kind": "production",
     }
 
@@ -451,6 +459,9 @@ def test_no_get_route_changes_state(app, client, make_client, db, engine):
         "/factory/analyses/{analysis_id}.xlsx",
         "/api/v1/factory/datasets/{dataset_id}",
         "/api/v1/factory/analyses/{analysis_id}",
+        "/factory/standards",
+        "/factory/standards/shifts/{shift_id}",
+        "/factory/standards/cycle-times/{cycle_id}",
     ):
         assert visited[("sme", path)] == 200, path
 

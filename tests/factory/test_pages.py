@@ -101,7 +101,7 @@ def test_upload_preview_import_and_summary_of_a_cp949_file(db, world, make_clien
     preview_url = upload(client, csrf, PRODUCTION_CSV, "production")
     preview = client.get(preview_url)
     assert "CP949" in preview.text or "cp949" in preview.text
-    assert "3 rows: 3 valid, 0 with errors" in preview.text or "3건" in preview.text
+    assert "전체 3행 중 정상 3행, 오류 0행" in preview.text
     assert db.query(FactoryDataset).count() == 0  # the preview saves nothing
 
     dataset_id = import_file(client, csrf, PRODUCTION_CSV, "production", name="3월 실적")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from sangsaeng.core.files import service as files
-from sangsaeng.factory import standards, standards_pages
+from sangsaeng.factory import standards
 from sangsaeng.factory.models import CycleTime, Shift
 from tests.factory.test_pages import signed_in
 from tests.factory.world import build
@@ -15,9 +15,6 @@ from tests.factory.world import build
 
 @pytest.fixture
 def world(app, db, settings):
-    # until the application includes the router (the lead wires it in app.py)
-    if not any(getattr(r, "path", "") == "/factory/standards" for r in app.routes):
-        app.include_router(standards_pages.router)
     files.configure_storage(files.LocalStorage(settings.data_dir / "files"))
     return build(db)
 
