@@ -37,7 +37,6 @@ from sangsaeng.core.policy import Actor, Role
 from sangsaeng.factory import schema
 from sangsaeng.factory.models import (
     DATASET_KINDS,
-    DONE,
     PROCESS,
     PRODUCTION,
     DatasetConsent,
@@ -633,7 +632,6 @@ def import_dataset(
         organization_id=org_id,
         kind=kind,
         name=name,
-        status=DONE,
         storage_key=key,
         source_file_id=source_file_id,
         columns={k: headers[i] for k, i in columns.items()},

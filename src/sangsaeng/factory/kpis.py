@@ -23,7 +23,7 @@ from sangsaeng.core.i18n import Msg, gettext
 from sangsaeng.core.policy import Actor
 from sangsaeng.factory import datasets, standards
 from sangsaeng.factory.engine.rootcause_columns import DEFECT_WORDS
-from sangsaeng.factory.models import DONE, INSPECTION, ORDERS, PRODUCTION, FactoryDataset
+from sangsaeng.factory.models import INSPECTION, ORDERS, PRODUCTION, FactoryDataset
 from sangsaeng.factory.oee_data import dataset_oee
 
 DEFECT_RATE, OEE, ON_TIME, PRODUCTIVITY = "defect_rate", "oee", "on_time_delivery", "productivity"
@@ -167,7 +167,7 @@ def _readable(session: Session, actor: Actor, organization_id: int) -> list[Fact
         ]
         if not found:
             raise NotFound()
-    return [d for d in found if d.status == DONE and d.storage_key]
+    return [d for d in found if d.storage_key]
 
 
 def _days(dataset: FactoryDataset) -> tuple[date, date] | None:

@@ -24,7 +24,9 @@ QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 
 class FactoryDataset(Base):
     """One upload of an SME's own data, stored as Parquet (``storage_key``, relative to the
-    installation's factory folder). Re-uploading makes a new dataset; rows are never edited."""
+    installation's factory folder). A row exists only once its import succeeded (the import's
+    progress and refusals are its job's). Re-uploading makes a new dataset; rows are never
+    edited."""
 
     __tablename__ = "factory_datasets"
 
@@ -34,8 +36,6 @@ class FactoryDataset(Base):
     )
     kind: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
-    job_id: Mapped[str | None] = mapped_column(String(36))
     storage_key: Mapped[str | None] = mapped_column(String(200))
     source_file_id: Mapped[str | None] = mapped_column(String(36))
     # Our column → the file's header it came from; what the rows hold (for the summary page).
@@ -44,7 +44,6 @@ class FactoryDataset(Base):
     n_rows: Mapped[int] = mapped_column(Integer, default=0)
     period_start: Mapped[str | None] = mapped_column(String(10))  # ISO dates of the rows
     period_end: Mapped[str | None] = mapped_column(String(10))
-    error: Mapped[dict | None] = mapped_column(JSON)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
