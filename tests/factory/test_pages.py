@@ -249,7 +249,7 @@ def test_root_cause_runs_as_a_job_with_its_charts(db, world, make_client, backen
     assert analysis.status == "done", analysis.error
     assert analysis.result["n_rows"] == len(lots)
     page = client.get(f"/factory/analyses/{analysis_id}")
-    assert 'id="root-cause-factors"' in page.text
+    assert 'id="root-cause-factors"' in page.text and 'id="root-cause-lots"' in page.text
     assert charts_of(page.text)[0]["type"] == "bar"
 
 
@@ -259,7 +259,10 @@ def test_a_forecast_runs_as_a_job_and_exports(db, world, make_client, backend):
     client, csrf = signed_in(make_client, db, world.users["sme"])
     orders = factory_demand.order_file(np.random.default_rng(5), date(2024, 1, 1), 500)
     orders = orders.loc[orders["제품"].isin(sorted(set(orders["제품"]))[:2])]
-    orders_id = import_file(client, csrf, orders.to_csv(index=False), "orders")
+    # The forecast is made on the first 400 days; the whole book arrives later as actuals.
+    history = orders.loc[orders["주문일"] < date(2025, 2, 3)]
+    orders_id = import_file(client, csrf, history.to_csv(index=False), "orders")
+    later_id = import_file(client, csrf, orders.to_csv(index=False), "orders")
     response = client.post(
         f"/api/v1/factory/datasets/{orders_id}/analyses",
         json={"kind": "forecast", "freq": "W-MON", "horizon": 8},
@@ -276,3 +279,13 @@ def test_a_forecast_runs_as_a_job_and_exports(db, world, make_client, backend):
     assert chart["type"] == "fan" and chart["x"][0] > chart["hx"][-1]
     book = load_workbook(io.BytesIO(client.get(f"/factory/analyses/{result['id']}.xlsx").content))
     assert book.worksheets[0].max_row == 1 + 8 * len(series)
+
+    tracked = client.get(f"/factory/analyses/{result['id']}?actuals={later_id}")
+    assert 'id="tracking-overall"' in tracked.text
+    rows = re.findall(
+        r"<tr><td>([^<]+)</td><td>[^<]+</td><td class=\"num\">(\d+)</td>", tracked.text
+    )
+    assert {name for name, _ in rows} == {s["id"] for s in series}
+    assert all(int(n) == 8 for _, n in rows)  # every forecast week has its actual
+    refused = client.get(f"/factory/analyses/{result['id']}?actuals={orders_id}")
+    assert 'role="alert"' in refused.text  # the forecast's own data is not its actuals

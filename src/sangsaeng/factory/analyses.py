@@ -505,23 +505,10 @@ def _spc_method(chart: str, result: dict, key: str, n_rows: int) -> list:
 
 
 def _run_forecast(dataset: FactoryDataset, params: dict, report) -> dict:
-    from sangsaeng.factory.engine.forecast import prepare
     from sangsaeng.factory.spark import forecast_many
 
     report(5, gettext("Reading the rows."))
-    rows = datasets.read_frame(dataset)
-    time_col, value_col = (
-        ("order_date", "quantity") if dataset.kind == ORDERS else ("date", "good_count")
-    )
-    series, freq = prepare(
-        rows,
-        id_col="product",
-        time_col=time_col,
-        value_col=value_col,
-        freq=params.get("freq") or None,
-        first_row=1,
-        aggregate=True,
-    )
+    series, freq = _series_frame(dataset, params.get("freq") or None)
 
     def progress(done: int, total: int) -> None:
         if total:
@@ -541,7 +528,6 @@ def _run_forecast(dataset: FactoryDataset, params: dict, report) -> dict:
     )
     result["freq"] = freq
     result["history"] = _history(series)
-    result["value_column"] = value_col
     return result
 
 
@@ -557,6 +543,60 @@ def _history(series: pd.DataFrame) -> dict:
             "value": [float(v) for v in tail["y"]],
         }
     return out
+
+
+def _series_frame(dataset: FactoryDataset, freq: str | None) -> tuple[pd.DataFrame, str]:
+    """A dataset's quantities per product and period (orders: ordered; production: good)."""
+    from sangsaeng.factory.engine.forecast import prepare
+
+    time_col, value_col = (
+        ("order_date", "quantity") if dataset.kind == ORDERS else ("date", "good_count")
+    )
+    return prepare(
+        datasets.read_frame(dataset),
+        id_col="product",
+        time_col=time_col,
+        value_col=value_col,
+        freq=freq,
+        first_row=1,
+        aggregate=True,
+    )
+
+
+def actuals_choices(session: Session, actor: Actor, analysis: FactoryAnalysis) -> list:
+    """Datasets of the forecast's company that can hold its actuals (newer data as it arrives)."""
+    if analysis.kind != "forecast":
+        return []
+    return [
+        d
+        for d in datasets.list_datasets(session, actor)
+        if d.organization_id == analysis.organization_id
+        and d.kind in (ORDERS, PRODUCTION)
+        and d.id != analysis.dataset_id
+    ]
+
+
+def track_actuals(session: Session, actor: Actor, analysis_id: int, dataset_id: object) -> dict:
+    """The forecast against the actuals of another dataset of the same company, for every
+    period both have: errors, MAE, MASE and interval coverage."""
+    from sangsaeng.factory.engine.forecast import track
+
+    analysis = get_analysis(session, actor, analysis_id)
+    text = _text(dataset_id)
+    chosen = {d.id: d for d in actuals_choices(session, actor, analysis)}
+    actuals = chosen.get(int(text)) if text.isdigit() and len(text) < 12 else None
+    if actuals is None or analysis.status != DONE:
+        raise InvalidInput({"actuals": Msg("Choose a dataset of the same company with actuals.")})
+    try:
+        series, _ = _series_frame(actuals, analysis.result["freq"])
+    except InputProblems as exc:
+        raise InvalidInput({"actuals": Msg("The dataset cannot be read as actuals.")}) from exc
+    tracked = track(analysis.result, series)
+    if not tracked["series"]:
+        raise InvalidInput(
+            {"actuals": Msg("The dataset has no actuals for the forecast's periods.")}
+        )
+    return _jsonable(tracked)
 
 
 def _run_root_cause(dataset: FactoryDataset, params: dict, report) -> dict:

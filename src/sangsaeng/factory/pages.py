@@ -376,10 +376,25 @@ def analysis_status(request: Request, db: SessionDep, actor: CurrentActor, analy
 
 @router.get("/factory/analyses/{analysis_id}")
 def analysis_page(
-    request: Request, db: SessionDep, actor: CurrentActor, analysis_id: int, series: str = ""
+    request: Request,
+    db: SessionDep,
+    actor: CurrentActor,
+    analysis_id: int,
+    series: str = "",
+    actuals: str = "",
 ):
     detail = analyses.detail(db, actor, analysis_id)
-    return render(request, "factory/analysis.html", _analysis_context(detail, series or None))
+    context = _analysis_context(detail, series or None)
+    context["actuals_choices"] = analyses.actuals_choices(db, actor, detail.analysis)
+    context["actuals_id"] = actuals
+    if actuals and detail.status == DONE:
+        try:
+            context["tracked"] = views.tracked(
+                analyses.track_actuals(db, actor, analysis_id, actuals)
+            )
+        except InvalidInput as exc:
+            context["track_errors"] = field_errors(exc)
+    return render(request, "factory/analysis.html", context)
 
 
 # --- the JSON API ----------

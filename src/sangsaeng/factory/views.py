@@ -278,6 +278,11 @@ def forecast_chart(result: dict, series_id: str | None) -> tuple[dict | None, di
     return chart, entry
 
 
+def tracked(result: dict) -> dict:
+    """Forecast against actuals, its method in the reader's language."""
+    return dict(result, method=[tr(line) for line in result.get("method") or []])
+
+
 def forecast_scores(entry: dict) -> list[dict]:
     """Every candidate's cross-validated scores, the chosen one first, then by MASE."""
     rows = [
