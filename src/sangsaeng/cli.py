@@ -956,6 +956,7 @@ def factory_root_cause(
     controlled); identifiers, constant columns, leaks and near-duplicates left out with reasons."""
     from sangsaeng.core.i18n import translate
     from sangsaeng.factory.engine.rootcause import RootCauseError, analyse
+    from sangsaeng.factory.views import excluded_text, root_cause_text
 
     frame = _load_table(data, as_json)
     try:
@@ -971,9 +972,9 @@ def factory_root_cause(
         messages = [translate(problem) for problem in exc.problems]
         payload = {"code": "invalid_input", "message": " ".join(messages), "problems": messages}
         if exc.excluded:
-            payload["excluded"] = _root_cause_excluded(exc.excluded)
+            payload["excluded"] = excluded_text(exc.excluded)
         _fail(payload, as_json)
-    payload = _root_cause_text(result)
+    payload = root_cause_text(result)
     _emit(
         payload,
         as_json,
@@ -990,41 +991,6 @@ def factory_root_cause(
             err.print(f"  [dim]{entry['name']}: {entry['reason']}[/dim]")
         for warning in payload["warnings"]:
             err.print(f"  [yellow]{warning}[/yellow]")
-
-
-def _root_cause_excluded(entries: list[dict]) -> list[dict]:
-    from sangsaeng.core.i18n import translate
-
-    return [{"name": e["name"], "reason": translate(e["reason"])} for e in entries]
-
-
-def _root_cause_text(result: dict) -> dict:
-    """The engine's result with its messages (and the "(other)"/"(empty)" category labels) in
-    the user's language."""
-    from sangsaeng.core.i18n import gettext, translate
-    from sangsaeng.factory.engine.rootcause_columns import EMPTY, OTHER
-
-    def label(value):
-        return gettext(value) if value in (OTHER, EMPTY) else value
-
-    factors = []
-    for factor in result["factors"]:
-        row = dict(factor, category=label(factor["category"]))
-        for key in ("summary", "note"):
-            if row[key] is not None:
-                msgid, params = row[key]
-                row[key] = translate((msgid, {k: label(v) for k, v in params.items()}))
-        if row.get("levels"):
-            row["levels"] = [
-                dict(level, category=label(level["category"])) for level in row["levels"]
-            ]
-        factors.append(row)
-    return dict(
-        result,
-        factors=factors,
-        excluded=_root_cause_excluded(result["excluded"]),
-        warnings=[translate(w) for w in result["warnings"]],
-    )
 
 
 @factory_app.command("forecast")

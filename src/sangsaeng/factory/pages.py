@@ -19,7 +19,7 @@ from sangsaeng.core.imports import templates
 from sangsaeng.core.imports.mapping import auto_map
 from sangsaeng.core.jobs import service as job_service
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
-from sangsaeng.core.web.forms import field_errors, see_other
+from sangsaeng.core.web.forms import choice, field_errors, int_or_none, mapping_fields, see_other
 from sangsaeng.core.web.templating import register_template_dir, render
 from sangsaeng.factory import analyses, datasets, schema, views
 from sangsaeng.factory.models import DATASET_KINDS, DONE, FAILED
@@ -32,32 +32,13 @@ _ENCODINGS = ("auto", "utf-8", "cp949")
 _MODES = ("all", "good")
 
 
-def _choice(value: object, allowed: tuple[str, ...]) -> str:
-    text = str(value or "")
-    return text if text in allowed else allowed[0]
-
-
-def _int_or_none(value: object) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
-
-
-def _mapping_fields(fields) -> dict[str, int]:
-    """``map_<column>=<index>`` fields of a form or a query: the user's column mapping."""
-    return {
-        key.removeprefix("map_"): int(str(value))
-        for key, value in fields
-        if key.startswith("map_") and str(value).lstrip("-").isdigit() and len(str(value)) < 6
-    }
-
-
 def _upload_fields(fields) -> dict:
     return {
-        "kind": _choice(fields.get("kind"), DATASET_KINDS),
+        "kind": choice(fields.get("kind"), DATASET_KINDS),
         "name": str(fields.get("name", ""))[:300],
-        "organization_id": _int_or_none(fields.get("organization_id")),
-        "encoding": _choice(fields.get("encoding"), _ENCODINGS),
-        "mode": _choice(fields.get("mode"), _MODES),
+        "organization_id": int_or_none(fields.get("organization_id")),
+        "encoding": choice(fields.get("encoding"), _ENCODINGS),
+        "mode": choice(fields.get("mode"), _MODES),
     }
 
 
@@ -83,7 +64,7 @@ def dataset_list(request: Request, db: SessionDep, actor: CurrentActor):
 @router.get("/factory/datasets/new")
 def dataset_new(request: Request, db: SessionDep, actor: CurrentActor, kind: str = ""):
     orgs = datasets.ensure_can_upload(db, actor)
-    values = {"kind": _choice(kind, DATASET_KINDS), "mode": "all"}
+    values = {"kind": choice(kind, DATASET_KINDS), "mode": "all"}
     return render(
         request,
         "factory/dataset_new.html",
@@ -155,7 +136,7 @@ def dataset_preview(
         if template is not None:
             mapping = templates.apply_template(db, actor, template, headers)
         else:
-            mapping = _mapping_fields(request.query_params.items()) or auto_map(
+            mapping = mapping_fields(request.query_params.items()) or auto_map(
                 headers, schema.columns(kind)
             )
         context["mapping"] = mapping
@@ -188,7 +169,7 @@ async def dataset_commit(request: Request, db: SessionDep, actor: CurrentActor, 
         "filename": stored.original_name,
         **fields,
         "organization_id": organization_id,
-        "mapping": _mapping_fields(form.items()) or None,
+        "mapping": mapping_fields(form.items()) or None,
     }
     job = job_service.submit(db, actor, datasets.JOB_KIND, params, organization_id=organization_id)
     return see_other(f"/jobs/{job.id}")
@@ -210,7 +191,7 @@ async def dataset_template_save(
         _importer(fields["kind"]),
         str(form.get("name_template", "")),
         [str(h) for h in frame.columns],
-        _mapping_fields(form.items()),
+        mapping_fields(form.items()),
     )
     query = {**{k: v for k, v in fields.items() if v is not None}, "template": saved.id}
     return see_other(f"/factory/datasets/import/{file_id}?{urlencode(query)}")

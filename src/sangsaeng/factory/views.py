@@ -331,6 +331,10 @@ def _category(value):
     return gettext(value) if value in (OTHER, EMPTY) else value
 
 
+def excluded_text(entries: list[dict]) -> list[dict]:
+    return [{"name": e["name"], "reason": translate(e["reason"])} for e in entries]
+
+
 def root_cause_text(result: dict) -> dict:
     """The engine's result with its messages (and the "(other)"/"(empty)" category labels) in
     the user's language."""
@@ -349,9 +353,7 @@ def root_cause_text(result: dict) -> dict:
     return dict(
         result,
         factors=factors,
-        excluded=[
-            {"name": e["name"], "reason": translate(e["reason"])} for e in result["excluded"]
-        ],
+        excluded=excluded_text(result["excluded"]),
         warnings=[translate(w) for w in result["warnings"]],
     )
 

@@ -19,7 +19,7 @@ from sangsaeng.core.imports import reader, templates
 from sangsaeng.core.imports.mapping import auto_map
 from sangsaeng.core.jobs import service as job_service
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
-from sangsaeng.core.web.forms import field_errors, see_other
+from sangsaeng.core.web.forms import choice, field_errors, int_or_none, mapping_fields, see_other
 from sangsaeng.core.web.templating import register_template_dir, render
 from sangsaeng.impact import panels
 from sangsaeng.impact.models import OUTCOMES, PANEL_SOURCES
@@ -40,34 +40,16 @@ def _labels() -> dict:
     }
 
 
-def _choice(value: str, allowed: tuple[str, ...]) -> str:
-    return value if value in allowed else allowed[0]
-
-
-def _int_or_none(value: object) -> int | None:
-    text = str(value or "").strip()
-    return int(text) if text.isdigit() and len(text) < 12 else None
-
-
-def _mapping_fields(fields) -> dict[str, int]:
-    """``map_<column>=<index>`` fields of a form or a query: the user's column mapping."""
-    return {
-        key.removeprefix("map_"): int(str(value))
-        for key, value in fields
-        if key.startswith("map_") and str(value).lstrip("-").isdigit() and len(str(value)) < 6
-    }
-
-
 def _target_fields(fields) -> dict:
     """Where the rows go, from a form or a query: an existing panel, or a new one."""
-    panel_id = _int_or_none(fields.get("panel"))
+    panel_id = int_or_none(fields.get("panel"))
     if panel_id is not None:
         return {"panel_id": panel_id}
     return {
         "name": str(fields.get("name", "")),
-        "source": _choice(str(fields.get("source", "")), PANEL_SOURCES),
+        "source": choice(str(fields.get("source", "")), PANEL_SOURCES),
         "note": str(fields.get("note", "")),
-        "organization_id": _int_or_none(fields.get("organization_id")),
+        "organization_id": int_or_none(fields.get("organization_id")),
     }
 
 
@@ -140,9 +122,9 @@ async def panel_upload(
             request, "impact/panel_new.html", {**context, "errors": errors, "values": values}, 422
         )
     query = {
-        "encoding": _choice(str(form.get("encoding", "auto")), _ENCODINGS),
-        "mode": _choice(str(form.get("mode", "all")), _MODES),
-        "amount_unit": _choice(str(form.get("amount_unit", "auto")), _UNITS),
+        "encoding": choice(str(form.get("encoding", "auto")), _ENCODINGS),
+        "mode": choice(str(form.get("mode", "all")), _MODES),
+        "amount_unit": choice(str(form.get("amount_unit", "auto")), _UNITS),
         **_target_query(target),
     }
     return see_other(f"/impact/panels/import/{stored.id}?{urlencode(query)}")
@@ -179,9 +161,9 @@ def panel_preview(
     context = {
         **_labels(),
         "file": stored,
-        "encoding": _choice(encoding, _ENCODINGS),
-        "mode": _choice(mode, _MODES),
-        "amount_unit": _choice(amount_unit, _UNITS),
+        "encoding": choice(encoding, _ENCODINGS),
+        "mode": choice(mode, _MODES),
+        "amount_unit": choice(amount_unit, _UNITS),
         "target": target,
         "target_query": urlencode(_target_query(target)),
         "columns": panels.PANEL_COLUMNS,
@@ -198,7 +180,7 @@ def panel_preview(
         if template is not None:
             mapping = templates.apply_template(db, actor, template, table.headers)
         else:
-            mapping = _mapping_fields(request.query_params.items()) or auto_map(
+            mapping = mapping_fields(request.query_params.items()) or auto_map(
                 table.headers, panels.PANEL_COLUMNS
             )
         context["mapping"] = mapping
@@ -227,10 +209,10 @@ async def panel_commit(request: Request, db: SessionDep, actor: CurrentActor, fi
     params = {
         "file_id": stored.id,
         "filename": stored.original_name,
-        "mode": _choice(str(form.get("mode", "all")), _MODES),
-        "encoding": _choice(str(form.get("encoding", "auto")), _ENCODINGS),
-        "amount_unit": _choice(str(form.get("amount_unit", "auto")), _UNITS),
-        "mapping": _mapping_fields(form.items()) or None,
+        "mode": choice(str(form.get("mode", "all")), _MODES),
+        "encoding": choice(str(form.get("encoding", "auto")), _ENCODINGS),
+        "amount_unit": choice(str(form.get("amount_unit", "auto")), _UNITS),
+        "mapping": mapping_fields(form.items()) or None,
         **target,
     }
     job = job_service.submit(
@@ -245,7 +227,7 @@ async def panel_template_save(request: Request, db: SessionDep, actor: CurrentAc
     panels.ensure_can_import(db, actor)
     stored = files.get(db, actor, file_id)
     data = files.read_for_job(db, actor, request.app.state.storage, file_id)
-    encoding = _choice(str(form.get("encoding", "auto")), _ENCODINGS)
+    encoding = choice(str(form.get("encoding", "auto")), _ENCODINGS)
     table = reader.read_table(data, stored.original_name, encoding)
     saved = templates.save_template(
         db,
@@ -253,12 +235,12 @@ async def panel_template_save(request: Request, db: SessionDep, actor: CurrentAc
         panels.IMPORTER,
         str(form.get("name_template", "")),
         table.headers,
-        _mapping_fields(form.items()),
+        mapping_fields(form.items()),
     )
     query = {
         "encoding": encoding,
         "template": saved.id,
-        "amount_unit": _choice(str(form.get("amount_unit", "auto")), _UNITS),
+        "amount_unit": choice(str(form.get("amount_unit", "auto")), _UNITS),
         **_target_query(_target_fields(form)),
     }
     return see_other(f"/impact/panels/import/{file_id}?{urlencode(query)}")

@@ -19,7 +19,7 @@ from sangsaeng.core.imports import reader, templates
 from sangsaeng.core.imports.mapping import auto_map
 from sangsaeng.core.jobs import service as job_service
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
-from sangsaeng.core.web.forms import field_errors, see_other
+from sangsaeng.core.web.forms import choice, field_errors, mapping_fields, see_other
 from sangsaeng.core.web.templating import register_template_dir, render
 from sangsaeng.outcomes import imports
 
@@ -27,19 +27,6 @@ register_template_dir(Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 _PREVIEW_ROWS = 20
 _ENCODINGS = ("auto", "utf-8", "cp949")
-
-
-def _choice(value: str, allowed: tuple[str, ...]) -> str:
-    return value if value in allowed else allowed[0]
-
-
-def _mapping_fields(fields) -> dict[str, int]:
-    """``map_<column>=<index>`` fields of a form or a query: the user's column mapping."""
-    return {
-        key.removeprefix("map_"): int(str(value))
-        for key, value in fields
-        if key.startswith("map_") and str(value).lstrip("-").isdigit()
-    }
 
 
 def _base(scope: imports.Scope) -> dict:
@@ -84,8 +71,8 @@ async def import_upload(
         context = {**_base(scope), "errors": field_errors(exc)}
         return render(request, "outcomes/kpi_import.html", context, 422)
     query = (
-        f"encoding={_choice(encoding, _ENCODINGS)}&mode={_choice(mode, ('all', 'good'))}"
-        f"&source={_choice(source, ('self', 'imported'))}"
+        f"encoding={choice(encoding, _ENCODINGS)}&mode={choice(mode, ('all', 'good'))}"
+        f"&source={choice(source, ('self', 'imported'))}"
     )
     return see_other(f"/programs/{program_id}/kpis/import/{stored.id}?{query}")
 
@@ -155,9 +142,9 @@ def import_preview(
     context = {
         **_base(scope),
         "file": stored,
-        "encoding": _choice(encoding, _ENCODINGS),
-        "mode": _choice(mode, ("all", "good")),
-        "source": _choice(source, ("self", "imported")) if scope.manages else "self",
+        "encoding": choice(encoding, _ENCODINGS),
+        "mode": choice(mode, ("all", "good")),
+        "source": choice(source, ("self", "imported")) if scope.manages else "self",
         "errors": {},
         "templates": templates.list_templates(db, actor, imports.IMPORTER),
         "table": None,
@@ -171,7 +158,7 @@ def import_preview(
         if template is not None:
             mapping = templates.apply_template(db, actor, template, table.headers)
         else:
-            mapping = _mapping_fields(request.query_params.items()) or auto_map(
+            mapping = mapping_fields(request.query_params.items()) or auto_map(
                 table.headers, imports.KPI_COLUMNS
             )
         context["mapping"] = mapping
@@ -202,10 +189,10 @@ async def import_commit(
         "program_id": scope.program.id,
         "file_id": stored.id,
         "filename": stored.original_name,
-        "mode": _choice(str(form.get("mode", "all")), ("all", "good")),
-        "source": _choice(str(form.get("source", "self")), ("self", "imported")),
-        "encoding": _choice(str(form.get("encoding", "auto")), _ENCODINGS),
-        "mapping": _mapping_fields(form.items()) or None,
+        "mode": choice(str(form.get("mode", "all")), ("all", "good")),
+        "source": choice(str(form.get("source", "self")), ("self", "imported")),
+        "encoding": choice(str(form.get("encoding", "auto")), _ENCODINGS),
+        "mapping": mapping_fields(form.items()) or None,
     }
     job = job_service.submit(
         db, actor, imports.JOB_KIND, params, organization_id=scope.organization_id
@@ -221,7 +208,7 @@ async def import_template_save(
     imports.ensure_can_import(db, actor, program_id)
     stored = files.get(db, actor, file_id)
     data = files.read_for_job(db, actor, request.app.state.storage, file_id)
-    encoding = _choice(str(form.get("encoding", "auto")), _ENCODINGS)
+    encoding = choice(str(form.get("encoding", "auto")), _ENCODINGS)
     table = reader.read_table(data, stored.original_name, encoding)
     saved = templates.save_template(
         db,
@@ -229,7 +216,7 @@ async def import_template_save(
         imports.IMPORTER,
         str(form.get("name", "")),
         table.headers,
-        _mapping_fields(form.items()),
+        mapping_fields(form.items()),
     )
     return see_other(
         f"/programs/{program_id}/kpis/import/{file_id}?encoding={encoding}&template={saved.id}"

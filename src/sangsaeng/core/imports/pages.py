@@ -12,7 +12,7 @@ from sangsaeng.core.imports import jobs as import_jobs
 from sangsaeng.core.imports import reader, service, templates
 from sangsaeng.core.jobs import service as job_service
 from sangsaeng.core.web.deps import CsrfChecked, CurrentActor, SessionDep
-from sangsaeng.core.web.forms import field_errors, see_other, spreadsheet_response
+from sangsaeng.core.web.forms import field_errors, mapping_fields, see_other, spreadsheet_response
 from sangsaeng.core.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -51,17 +51,8 @@ async def import_upload(
     return see_other(f"/imports/{stored.id}?encoding={encoding}")
 
 
-def _mapping_fields(fields) -> dict[str, int]:
-    """``map_<column>=<index>`` fields of a form or query: the user's column mapping."""
-    return {
-        key.removeprefix("map_"): int(str(value))
-        for key, value in fields
-        if key.startswith("map_") and str(value).lstrip("-").isdigit()
-    }
-
-
 def _mapping_from(request: Request) -> dict[str, int] | None:
-    return _mapping_fields(request.query_params.items()) or None
+    return mapping_fields(request.query_params.items()) or None
 
 
 @router.get("/imports/{file_id}")
@@ -108,7 +99,7 @@ def import_preview(
 @router.post("/imports/{file_id}/commit", dependencies=[CsrfChecked])
 async def import_commit(request: Request, db: SessionDep, actor: CurrentActor, file_id: str):
     form = await request.form()
-    mapping = _mapping_fields(form.items())
+    mapping = mapping_fields(form.items())
     params = {
         "file_id": file_id,
         "mode": "good" if form.get("mode") == "good" else "all",
@@ -136,7 +127,7 @@ async def template_save(request: Request, db: SessionDep, actor: CurrentActor, f
     stored = files.get(db, actor, file_id)
     encoding = str(form.get("encoding", "auto"))
     table = reader.read_table(data, stored.original_name, encoding)
-    mapping = _mapping_fields(form.items())
+    mapping = mapping_fields(form.items())
     saved = templates.save_template(
         db, actor, "organizations", str(form.get("name", "")), table.headers, mapping
     )

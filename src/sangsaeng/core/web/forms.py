@@ -23,6 +23,27 @@ NOTICES = {
 }
 
 
+def choice(value: object, allowed: tuple[str, ...]) -> str:
+    """The submitted value when it is one of ``allowed``, else the first (the default)."""
+    text = str(value or "")
+    return text if text in allowed else allowed[0]
+
+
+def int_or_none(value: object) -> int | None:
+    """A submitted id: digits only (and not absurdly long), else None."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+def mapping_fields(fields) -> dict[str, int]:
+    """``map_<column>=<index>`` fields of a form or a query: the user's column mapping."""
+    return {
+        key.removeprefix("map_"): int(str(value))
+        for key, value in fields
+        if key.startswith("map_") and str(value).lstrip("-").isdigit() and len(str(value)) < 6
+    }
+
+
 def field_errors(exc: InvalidInput) -> dict[str, str]:
     return {field: str(message) for field, message in exc.fields.items()}
 
