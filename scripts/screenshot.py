@@ -1,4 +1,5 @@
-"""Take the README screenshots: the operator's Korean dashboard and an SME's diagnosis result.
+"""Take the README screenshots: the operator's Korean dashboard, an SME's diagnosis result and
+the OEE of its demo production records.
 
     .venv/bin/python scripts/screenshot.py [--out-dir docs]
 
@@ -78,6 +79,15 @@ def take(out_dir: Path) -> list[str]:
             page.locator("#chart-radar").scroll_into_view_if_needed()
             page.evaluate("window.scrollBy(0, -160)")
             page.screenshot(path=str(out_dir / "screenshot-assessment.png"), full_page=False)
+            page.goto("/factory")
+            page.locator("#dataset-list a", has_text="생산실적").first.click()
+            page.locator("#run-oee").click()
+            page.locator("#analysis-run").click()
+            page.wait_for_selector("#chart-pareto .main-svg", timeout=120_000)
+            _wait_for_charts(page)
+            page.locator("#cards").scroll_into_view_if_needed()
+            page.evaluate("window.scrollBy(0, -120)")
+            page.screenshot(path=str(out_dir / "screenshot-factory.png"), full_page=False)
             context.close()
         finally:
             browser.close()
@@ -92,7 +102,7 @@ def main() -> int:
         print("needs Debian's chromium: apt-get install -y chromium", file=sys.stderr)
         return 1
     logged = take(args.out_dir)
-    for name in ("screenshot-dashboard.png", "screenshot-assessment.png"):
+    for name in ("screenshot-dashboard.png", "screenshot-assessment.png", "screenshot-factory.png"):
         path = args.out_dir / name
         print(f"wrote {path} ({path.stat().st_size // 1024} KB)")
     for message in dict.fromkeys(logged):  # distinct, in order

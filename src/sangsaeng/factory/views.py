@@ -9,7 +9,7 @@ from sangsaeng.factory import analyses, datasets, schema
 from sangsaeng.factory.engine.rootcause_columns import EMPTY, OTHER
 
 LOSS_LABELS = {
-    "breakdown": Msg("Breakdowns"),
+    "breakdown": Msg("Equipment breakdowns"),
     "setup": Msg("Set-up and adjustment"),
     "other_stops": Msg("Other stops"),
     "minor_stops": Msg("Minor stops"),
