@@ -67,8 +67,11 @@ def test_the_value_offered_is_factory_s_and_is_recorded_with_its_provenance(db, 
     assert "kpi_code" in refused.value.fields
     with pytest.raises(InvalidInput):  # no planned time, no calendar: no OEE, said so
         measured.measure(db, sme, project.id, "oee", *MARCH)
+    machine = measured.measure(db, sme, project.id, "machine_productivity", *MARCH)
+    productivity = kpis.measure(db, sme, org, "productivity", *MARCH)
+    assert machine.value == pytest.approx(productivity.value) and machine.unit == "units/run hour"
     codes = {o.kpi_code for o in measured.offers(db, sme, project.id)}
-    assert codes == {"defect_rate", "defect_ppm"}  # no OEE without planned times
+    assert codes == {"defect_rate", "defect_ppm", "machine_productivity"}  # no OEE: no planned
 
     base = measured.report(db, sme, project.id, report("defect_rate", "baseline", MARCH))
     after = measured.report(db, sme, project.id, report("defect_rate", "completion", JUNE))

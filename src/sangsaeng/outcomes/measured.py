@@ -30,12 +30,13 @@ from sangsaeng.programs import project_service as projects
 
 # Catalogue code → the factory KPI it is measured as, and the factor to the catalogue's unit.
 # Labour productivity (units per labour hour) is not offered: the datasets hold machine run
-# hours, not labour hours, and a value per run hour would be read as something it is not.
+# hours, not labour hours; machine productivity (good units per run hour) is what they measure.
 AUTO_KPIS: dict[str, tuple[str, float]] = {
     "defect_rate": (kpis.DEFECT_RATE, 1.0),  # %
     "defect_ppm": (kpis.DEFECT_RATE, 10_000.0),  # % → ppm
     "on_time_delivery": (kpis.ON_TIME, 1.0),  # %
     "oee": (kpis.OEE, 1.0),  # %
+    "machine_productivity": (kpis.PRODUCTIVITY, 1.0),  # units/run hour
 }
 DIGITS = 6  # the value stored: enough for any rate, without float noise
 
