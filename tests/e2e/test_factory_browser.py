@@ -35,13 +35,15 @@ def test_sme_uploads_production_runs_oee_and_root_causes(page, e2e_server, conso
     # The preview: CP949 detected, Korean headers mapped, every row valid, nothing saved yet.
     expect(page.locator("#import-summary")).to_contain_text(f"{len(records):,}")
     expect(page.locator("#map-machine")).to_have_value(str(list(records.columns).index("설비")))
-    page.locator("#import-commit").click()
+    with page.expect_navigation(timeout=120_000):  # the import job runs inside the server
+        page.locator("#import-commit").click(no_wait_after=True)
     expect(page.locator("#job-result-link")).to_be_visible(timeout=60_000)
     page.locator("#job-result-link").click()
     expect(page.locator("h1")).to_have_text("1~2월 생산실적")
 
     page.locator("#run-oee").click()
-    page.locator("#analysis-run").click()
+    with page.expect_navigation(timeout=120_000):
+        page.locator("#analysis-run").click(no_wait_after=True)
     expect(page.locator("#analysis-status-label")).to_have_text("완료", timeout=60_000)
     for chart in ("#chart-pareto", "#chart-trend", "#chart-machines"):
         expect(page.locator(chart).locator("svg.main-svg").first).to_be_attached(timeout=20_000)
@@ -53,7 +55,9 @@ def test_sme_uploads_production_runs_oee_and_root_causes(page, e2e_server, conso
     page.goto("/factory")
     page.locator("#dataset-list a", has_text="공정 조건").first.click()
     page.locator("#run-root_cause").click()
-    page.locator("#analysis-run").click()
+    # Jobs run inside the server here: the page answers once the analysis has run.
+    with page.expect_navigation(timeout=180_000):
+        page.locator("#analysis-run").click(no_wait_after=True)
     expect(page.locator("#analysis-status-label")).to_have_text("완료", timeout=120_000)
     chart = page.locator("#chart-importance")
     expect(chart.locator("svg.main-svg").first).to_be_attached(timeout=20_000)
