@@ -241,8 +241,13 @@ def clean_params(dataset: FactoryDataset, kind: str, raw: Mapping) -> dict:
     return params
 
 
+def spc_charts_of(dataset: FactoryDataset) -> tuple[str, ...]:
+    """Measurements chart on X̄ and I-MR; production records only count defects."""
+    return SPC_CHARTS if dataset.kind == INSPECTION else ("p", "np", "c", "u")
+
+
 def _spc_params(dataset: FactoryDataset, raw: Mapping, errors: dict) -> dict:
-    charts = SPC_CHARTS if dataset.kind == INSPECTION else ("p", "np", "c", "u")
+    charts = spc_charts_of(dataset)
     chart = _choice(raw, "chart", charts, errors, charts[0])
     params: dict = {
         "chart": chart,
